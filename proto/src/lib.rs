@@ -1,0 +1,52 @@
+//! Vexil's data model and wire protocol: plain serde types, no I/O.
+//!
+//! Everything here is what crosses a boundary: what the server stores and
+//! serves over REST, what SDKs receive over the stream, and what the engine
+//! compiles. Every type rejects unknown fields, so a typo in a request is an
+//! error instead of a silently ignored setting.
+//!
+//! # Layout
+//! - `project`: projects and environments, the containers of everything else.
+//! - `flag`: flags, variants, per-environment config, targets, rules, serve
+//!   and rollouts, prerequisites.
+//! - `clause`: a rule's clauses, their operators and their values.
+//! - `segment`: reusable audiences referenced by `in_segment` clauses.
+//! - `context`: what an application passes in to be evaluated.
+//! - `evaluation`: evaluation results, reasons and error codes.
+//! - `snapshot`: one environment's flags and segments at a version, and how a
+//!   patch is applied to it.
+//! - `wire`: the WebSocket frames between the server and SDKs.
+//! - `limits`: the size limits validation enforces.
+//! - `validate`: validation returning every problem at once, each with a JSON
+//!   pointer path.
+//! - `keys`: key syntax shared by flags, segments, projects, environments.
+//! - `operand`: parsing of typed operands (dates, semvers, regexes), shared by
+//!   validation and the engine so both accept exactly the same values.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod clause;
+pub mod context;
+pub mod evaluation;
+pub mod flag;
+pub mod keys;
+pub mod limits;
+pub mod operand;
+pub mod project;
+pub mod segment;
+pub mod snapshot;
+pub mod validate;
+pub mod wire;
+
+pub use clause::{Clause, Operator, Scalar};
+pub use context::{AttributeValue, Context};
+pub use evaluation::{ErrorCode, EvaluationResult, Reason};
+pub use flag::{
+    Flag, FlagConfig, FlagKind, Prerequisite, Rollout, Rule, Serve, Target, Variant,
+    WeightedVariant,
+};
+pub use project::{Environment, Project};
+pub use segment::{Segment, SegmentRule};
+pub use snapshot::{PatchError, Snapshot, SnapshotFlag};
+pub use validate::{Problem, ValidationErrors};
+pub use wire::{ClientMessage, Delete, Patch, ServerMessage, Upsert};
