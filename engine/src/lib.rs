@@ -1,1 +1,36 @@
-//! placeholder
+//! Vexil's evaluation engine: compile a snapshot once, evaluate many times.
+//!
+//! [`CompiledSnapshot::compile`] turns a [`vexil_proto::Snapshot`] into a
+//! form that evaluation only reads: regexes, semvers and dates parsed, long
+//! `in` lists turned into hash sets, segments inlined into the clauses that
+//! use them, variant and prerequisite references resolved to indexes.
+//! [`CompiledSnapshot::evaluate`] then borrows, parses no configuration and
+//! allocates nothing. A flag that fails to compile fails closed and alone: it
+//! evaluates to reason `ERROR` / `PARSE_ERROR` and every other flag works.
+//!
+//! The engine is pure: no I/O, no clock, no threads; it builds for wasm32.
+//! The semantics are specified in `docs/evaluation.md`.
+//!
+//! # Layout
+//! - `bucket`: murmur3 bucketing and weighted variant picking (golden vectors
+//!   in `spec/vectors/bucketing.json`).
+//! - `attribute`: looking up a clause's attribute in a context, and rendering
+//!   a value for bucketing without allocating.
+//! - `matcher`: compiled clause operators and how each one matches.
+//! - `compile`: building a [`CompiledSnapshot`] from a snapshot: flags,
+//!   segments, serves, prerequisite graph checks.
+//! - `evaluate`: the evaluation order (disabled, prerequisites, targets,
+//!   rules, default) over a compiled snapshot.
+//! - `evaluation`: the borrowed [`Evaluation`] result and its owned form.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
+mod attribute;
+pub mod bucket;
+mod compile;
+mod evaluate;
+mod evaluation;
+mod matcher;
+
+pub use compile::{CompileError, CompiledSnapshot};
+pub use evaluation::Evaluation;

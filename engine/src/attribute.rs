@@ -1,0 +1,156 @@
+//! Finding a clause's attribute in a context, and rendering a value for
+//! bucketing, both without allocating.
+
+use std::fmt::{self, Write};
+
+use vexil_proto::{AttributeValue, Context, Scalar};
+
+/// A compiled attribute name: the context's own `key` and `kind` are fields,
+/// everything else is looked up in `attributes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AttrName {
+    Key,
+    Kind,
+    Named(Box<str>),
+}
+
+impl AttrName {
+    pub(crate) fn new(name: &str) -> Self {
+        match name {
+            "key" => AttrName::Key,
+            "kind" => AttrName::Kind,
+            other => AttrName::Named(other.into()),
+        }
+    }
+}
+
+/// An attribute found in a context.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum AttrRef<'c> {
+    /// The context key or kind.
+    Str(&'c str),
+    Value(&'c AttributeValue),
+}
+
+/// One element of an attribute, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ScalarRef<'c> {
+    Str(&'c str),
+    Num(f64),
+    Bool(bool),
+}
+
+impl<'c> From<&'c Scalar> for ScalarRef<'c> {
+    fn from(scalar: &'c Scalar) -> Self {
+        match scalar {
+            Scalar::String(s) => ScalarRef::Str(s),
+            Scalar::Number(n) => ScalarRef::Num(*n),
+            Scalar::Bool(b) => ScalarRef::Bool(*b),
+        }
+    }
+}
+
+/// The attribute `name` of `ctx`, if present.
+pub(crate) fn lookup<'c>(ctx: &'c Context, name: &AttrName) -> Option<AttrRef<'c>> {
+    match name {
+        AttrName::Key => Some(AttrRef::Str(&ctx.key)),
+        AttrName::Kind => ctx.kind.as_deref().map(AttrRef::Str),
+        AttrName::Named(name) => ctx.attributes.get(&**name).map(AttrRef::Value),
+    }
+}
+
+impl<'c> AttrRef<'c> {
+    /// Whether any element satisfies `pred` (a list matches when any element does).
+    pub(crate) fn any(self, mut pred: impl FnMut(ScalarRef<'c>) -> bool) -> bool {
+        match self {
+            AttrRef::Str(s) => pred(ScalarRef::Str(s)),
+            AttrRef::Value(value) => value.as_slice().iter().any(|s| pred(s.into())),
+        }
+    }
+
+    /// Calls `f` with the attribute rendered for bucketing: strings as they
+    /// are, booleans as `true`/`false`, numbers in shortest decimal form with
+    /// no decimal point when integral (`-0` as `0`). `None` for lists and
+    /// non-finite numbers, which are in no bucket.
+    pub(crate) fn with_bucket_value<R>(self, f: impl FnOnce(&str) -> R) -> Option<R> {
+        let scalar = match self {
+            AttrRef::Str(s) => return Some(f(s)),
+            AttrRef::Value(AttributeValue::List(_)) => return None,
+            AttrRef::Value(AttributeValue::Scalar(scalar)) => scalar,
+        };
+        match scalar {
+            Scalar::String(s) => Some(f(s)),
+            Scalar::Bool(true) => Some(f("true")),
+            Scalar::Bool(false) => Some(f("false")),
+            Scalar::Number(n) if n.is_finite() => {
+                let mut text = StackStr::new();
+                // `+ 0.0` turns -0 into 0; f64's Display never uses an exponent
+                // and prints integral values without a decimal point.
+                write!(text, "{}", n + 0.0).ok()?;
+                Some(f(text.as_str()))
+            }
+            Scalar::Number(_) => None,
+        }
+    }
+}
+
+/// A string on the stack, long enough for any `f64` rendered by `Display`
+/// (at most 327 bytes, for subnormals).
+struct StackStr {
+    buf: [u8; 400],
+    len: usize,
+}
+
+impl StackStr {
+    fn new() -> Self {
+        StackStr { buf: [0; 400], len: 0 }
+    }
+
+    fn as_str(&self) -> &str {
+        let bytes = self.buf.get(..self.len).unwrap_or_default();
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
+impl Write for StackStr {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(value: AttributeValue) -> Option<String> {
+        AttrRef::Value(&value).with_bucket_value(str::to_owned)
+    }
+
+    #[test]
+    fn renders_numbers_like_the_spec() {
+        assert_eq!(rendered(42.0.into()).as_deref(), Some("42"));
+        assert_eq!(rendered((-0.0).into()).as_deref(), Some("0"));
+        assert_eq!(rendered(1.5.into()).as_deref(), Some("1.5"));
+        assert_eq!(rendered(1e21.into()).as_deref(), Some("1000000000000000000000"));
+        assert_eq!(rendered(f64::MIN_POSITIVE.into()).map(|s| s.len()), Some(326));
+        assert_eq!(rendered(5e-324.into()).map(|s| s.len()), Some(326));
+        assert_eq!(rendered((-f64::MAX).into()).map(|s| s.len()), Some(310));
+        assert_eq!(rendered(f64::NAN.into()), None);
+        assert_eq!(rendered(f64::INFINITY.into()), None);
+        assert_eq!(rendered(true.into()).as_deref(), Some("true"));
+        assert_eq!(rendered(AttributeValue::List(vec![Scalar::from("x")])), None);
+    }
+
+    #[test]
+    fn key_and_kind_are_attributes() {
+        let ctx = Context::new("u1").with("key", "shadowed");
+        assert!(matches!(lookup(&ctx, &AttrName::new("key")), Some(AttrRef::Str("u1"))));
+        assert!(lookup(&ctx, &AttrName::new("kind")).is_none());
+        let ctx = ctx.with_kind("org");
+        assert!(matches!(lookup(&ctx, &AttrName::new("kind")), Some(AttrRef::Str("org"))));
+    }
+}

@@ -1,0 +1,54 @@
+//! Bucketing: `murmur3_x86_32(seed 0, "{salt}:{value}") mod 100000`, then the
+//! first variant whose cumulative weight exceeds the bucket.
+
+use std::io::Read;
+
+use vexil_proto::WeightedVariant;
+
+/// Number of buckets; rollout weights are in these units (0.001 %).
+pub const BUCKETS: u32 = 100_000;
+
+/// The raw murmur3 hash of `"{salt}:{value}"`, computed without building the
+/// string.
+pub fn hash(salt: &str, value: &str) -> u32 {
+    let mut bytes = salt.as_bytes().chain(&b":"[..]).chain(value.as_bytes());
+    // Reading from in-memory slices cannot fail.
+    murmur3::murmur3_32(&mut bytes, 0).unwrap_or_default()
+}
+
+/// The bucket (`0..100000`) of `value` under `salt`.
+pub fn bucket(salt: &str, value: &str) -> u32 {
+    hash(salt, value) % BUCKETS
+}
+
+/// The variant a bucket falls in: walking the weights in order, the first
+/// whose cumulative weight exceeds `bucket`. `None` if the weights do not
+/// reach past the bucket (they sum to less than 100 000).
+pub fn pick_variant(weights: &[WeightedVariant], bucket: u32) -> Option<&str> {
+    let mut cumulative: u64 = 0;
+    weights.iter().find_map(|w| {
+        cumulative += u64::from(w.weight);
+        (cumulative > u64::from(bucket)).then_some(w.variant.as_str())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_hashes() {
+        assert_eq!(hash("new-checkout", "user-1"), 2_230_340_631);
+        assert_eq!(bucket("new-checkout", "user-1"), 40_631);
+        assert_eq!(bucket("search-v2", ""), 32_353);
+    }
+
+    #[test]
+    fn zero_weights_are_skipped() {
+        let w = |v: &str, weight| WeightedVariant { variant: v.into(), weight };
+        assert_eq!(pick_variant(&[w("on", 0), w("off", 100_000)], 0), Some("off"));
+        assert_eq!(pick_variant(&[w("on", 10_000), w("off", 90_000)], 9_999), Some("on"));
+        assert_eq!(pick_variant(&[w("on", 10_000), w("off", 90_000)], 10_000), Some("off"));
+        assert_eq!(pick_variant(&[w("on", 10)], 10), None);
+    }
+}

@@ -1,0 +1,116 @@
+//! The evaluation order over a compiled snapshot: disabled, prerequisites,
+//! individual targets, rules, default (see `docs/evaluation.md`).
+
+use vexil_proto::limits::MAX_PREREQUISITE_DEPTH;
+use vexil_proto::{Context, ErrorCode, Reason};
+
+use crate::attribute::lookup;
+use crate::bucket;
+use crate::compile::{CompiledFlag, CompiledServe, CompiledSnapshot, FlagBody};
+use crate::evaluation::Evaluation;
+
+impl CompiledSnapshot {
+    /// Evaluates one flag for a context. Allocates nothing; never panics.
+    pub fn evaluate<'a>(&'a self, flag_key: &str, ctx: &Context) -> Evaluation<'a> {
+        match self.flag_index(flag_key) {
+            Some(index) => self.evaluate_index(index, ctx, 0),
+            None => Evaluation::error(ErrorCode::FlagNotFound),
+        }
+    }
+
+    /// Evaluates every flag for a context, in snapshot order.
+    pub fn evaluate_all<'a>(&'a self, ctx: &Context) -> Vec<(&'a str, Evaluation<'a>)> {
+        (0..self.flags.len())
+            .filter_map(|i| {
+                let flag = self.flags.get(i)?;
+                Some((&*flag.key, self.evaluate_index(i, ctx, 0)))
+            })
+            .collect()
+    }
+
+    fn evaluate_index<'a>(&'a self, index: usize, ctx: &Context, depth: usize) -> Evaluation<'a> {
+        let Some(flag) = self.flags.get(index) else {
+            return Evaluation::error(ErrorCode::FlagNotFound);
+        };
+        let Some(body) = &flag.body else {
+            return Evaluation::error(ErrorCode::ParseError);
+        };
+        if !body.enabled {
+            return served(flag, body.off, Reason::Disabled);
+        }
+        for prerequisite in &body.prerequisites {
+            let holds = depth < MAX_PREREQUISITE_DEPTH
+                && prerequisite.required.is_some_and(|(flag_index, variant)| {
+                    self.prerequisite_holds(flag_index, variant, ctx, depth + 1)
+                });
+            if !holds {
+                return Evaluation {
+                    prerequisite: Some(&prerequisite.flag),
+                    ..served(flag, body.off, Reason::PrerequisiteFailed)
+                };
+            }
+        }
+        if let Some(&variant) = body.targets.get(ctx.key.as_str()) {
+            return served(flag, variant, Reason::TargetingMatch);
+        }
+        for (rule_index, rule) in body.rules.iter().enumerate() {
+            if rule.clauses.iter().all(|clause| clause.matches(ctx)) {
+                return Evaluation {
+                    rule_index: Some(rule_index),
+                    rule_id: Some(&rule.id),
+                    ..serve(flag, body, &rule.serve, ctx, Reason::TargetingMatch)
+                };
+            }
+        }
+        serve(flag, body, &body.default_serve, ctx, Reason::Default)
+    }
+
+    fn prerequisite_holds(&self, index: usize, variant: usize, ctx: &Context, depth: usize) -> bool {
+        let Some(flag) = self.flags.get(index) else { return false };
+        let enabled = flag.body.as_ref().is_some_and(|b| b.enabled);
+        let expected = flag.variants.get(variant).map(|v| &*v.key);
+        enabled && expected.is_some() && self.evaluate_index(index, ctx, depth).variant == expected
+    }
+}
+
+/// `fixed_reason` is the reason when `serve` is a fixed variant; a rollout
+/// gives `SPLIT`, or `DEFAULT` with the fallback when the context is in no bucket.
+fn serve<'a>(
+    flag: &'a CompiledFlag,
+    body: &FlagBody,
+    serve: &CompiledServe,
+    ctx: &Context,
+    fixed_reason: Reason,
+) -> Evaluation<'a> {
+    let rollout = match serve {
+        CompiledServe::Variant(variant) => return served(flag, *variant, fixed_reason),
+        CompiledServe::Rollout(rollout) => rollout,
+    };
+    let bucket = lookup(ctx, &rollout.bucket_by)
+        .and_then(|attr| attr.with_bucket_value(|value| bucket::bucket(&rollout.salt, value)));
+    let Some(bucket) = bucket else {
+        return served(flag, rollout.fallback, Reason::Default);
+    };
+    let picked = rollout.cumulative.iter().find(|(upper, _)| *upper > bucket);
+    match picked {
+        Some(&(_, variant)) => Evaluation { bucket: Some(bucket), ..served(flag, variant, Reason::Split) },
+        // Unreachable after compilation checked the weights sum; fail safe.
+        None => served(flag, body.off, Reason::Default),
+    }
+}
+
+fn served(flag: &CompiledFlag, variant: usize, reason: Reason) -> Evaluation<'_> {
+    match flag.variants.get(variant) {
+        Some(v) => Evaluation {
+            value: Some(&v.value),
+            variant: Some(&v.key),
+            reason,
+            rule_index: None,
+            rule_id: None,
+            bucket: None,
+            prerequisite: None,
+            error_code: None,
+        },
+        None => Evaluation::error(ErrorCode::General),
+    }
+}

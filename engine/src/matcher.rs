@@ -1,0 +1,286 @@
+//! Compiled clauses: operands parsed once, matched without parsing
+//! configuration or allocating.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use regex::Regex;
+use rustc_hash::FxHashSet;
+use semver::Version;
+use vexil_proto::operand::{compile_regex, parse_date, parse_rfc3339, parse_semver};
+use vexil_proto::{Clause, Context, Operator, Scalar};
+
+use crate::attribute::{AttrName, ScalarRef, lookup};
+
+/// Lists longer than this are hashed; shorter ones are scanned, which is faster.
+const SMALL_LIST: usize = 16;
+
+/// Resolves a segment key to its compiled segment, for `in_segment`.
+pub(crate) type SegmentLookup<'s> = dyn Fn(&str) -> Option<Arc<CompiledSegment>> + 's;
+
+/// A clause ready to match.
+#[derive(Debug)]
+pub(crate) struct CompiledClause {
+    attribute: AttrName,
+    matcher: Matcher,
+    negate: bool,
+}
+
+#[derive(Debug)]
+enum Matcher {
+    In(InSet),
+    Contains(Vec<Box<str>>),
+    StartsWith(Vec<Box<str>>),
+    EndsWith(Vec<Box<str>>),
+    Matches(Vec<Regex>),
+    Number(Ordering, bool, Vec<f64>),
+    Semver(Ordering, Vec<Version>),
+    Date(Ordering, Vec<f64>),
+    InSegment(Vec<Arc<CompiledSegment>>),
+    Exists,
+}
+
+/// A segment with its clauses compiled, shared by every clause naming it.
+#[derive(Debug)]
+pub(crate) struct CompiledSegment {
+    pub(crate) included: FxHashSet<Box<str>>,
+    pub(crate) excluded: FxHashSet<Box<str>>,
+    pub(crate) rules: Vec<Vec<CompiledClause>>,
+}
+
+impl CompiledSegment {
+    pub(crate) fn contains(&self, ctx: &Context) -> bool {
+        if self.included.contains(ctx.key.as_str()) {
+            return true;
+        }
+        if self.excluded.contains(ctx.key.as_str()) {
+            return false;
+        }
+        self.rules
+            .iter()
+            .any(|clauses| clauses.iter().all(|c| c.matches(ctx)))
+    }
+}
+
+/// The values of an `in` clause, split by type.
+#[derive(Debug, Default)]
+struct InSet {
+    strings: StrSet,
+    numbers: NumSet,
+    has_true: bool,
+    has_false: bool,
+}
+
+#[derive(Debug)]
+enum StrSet {
+    Small(Vec<Box<str>>),
+    Large(FxHashSet<Box<str>>),
+}
+
+impl Default for StrSet {
+    fn default() -> Self {
+        StrSet::Small(Vec::new())
+    }
+}
+
+impl StrSet {
+    fn contains(&self, s: &str) -> bool {
+        match self {
+            StrSet::Small(list) => list.iter().any(|v| **v == *s),
+            StrSet::Large(set) => set.contains(s),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum NumSet {
+    Small(Vec<f64>),
+    /// Bit patterns, with -0 stored as 0 so that they compare like numbers.
+    Large(FxHashSet<u64>),
+}
+
+impl Default for NumSet {
+    fn default() -> Self {
+        NumSet::Small(Vec::new())
+    }
+}
+
+impl NumSet {
+    fn contains(&self, n: f64) -> bool {
+        match self {
+            NumSet::Small(list) => list.contains(&n),
+            NumSet::Large(set) => !n.is_nan() && set.contains(&(n + 0.0).to_bits()),
+        }
+    }
+}
+
+impl InSet {
+    fn new(values: &[Scalar]) -> Self {
+        let mut strings = Vec::new();
+        let mut numbers = Vec::new();
+        let mut set = InSet::default();
+        for value in values {
+            match value {
+                Scalar::String(s) => strings.push(Box::<str>::from(s.as_str())),
+                Scalar::Number(n) => numbers.push(*n),
+                Scalar::Bool(true) => set.has_true = true,
+                Scalar::Bool(false) => set.has_false = true,
+            }
+        }
+        set.strings = if strings.len() > SMALL_LIST {
+            StrSet::Large(strings.into_iter().collect())
+        } else {
+            StrSet::Small(strings)
+        };
+        set.numbers = if numbers.len() > SMALL_LIST {
+            NumSet::Large(numbers.into_iter().map(|n| (n + 0.0).to_bits()).collect())
+        } else {
+            NumSet::Small(numbers)
+        };
+        set
+    }
+
+    fn contains(&self, value: ScalarRef<'_>) -> bool {
+        match value {
+            ScalarRef::Str(s) => self.strings.contains(s),
+            ScalarRef::Num(n) => self.numbers.contains(n),
+            ScalarRef::Bool(b) => {
+                if b {
+                    self.has_true
+                } else {
+                    self.has_false
+                }
+            }
+        }
+    }
+}
+
+impl CompiledClause {
+    /// Compiles a clause; `segment` resolves `in_segment` values (and is
+    /// `None` inside a segment, where `in_segment` is not allowed).
+    pub(crate) fn compile(
+        clause: &Clause,
+        segment: Option<&SegmentLookup<'_>>,
+    ) -> Result<Self, String> {
+        let values = &clause.values;
+        let matcher = match clause.op {
+            Operator::In => Matcher::In(InSet::new(values)),
+            Operator::Contains => Matcher::Contains(strings(clause)?),
+            Operator::StartsWith => Matcher::StartsWith(strings(clause)?),
+            Operator::EndsWith => Matcher::EndsWith(strings(clause)?),
+            Operator::Matches => Matcher::Matches(
+                strings(clause)?
+                    .iter()
+                    .map(|pattern| compile_regex(pattern))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Operator::Eq => Matcher::Number(Ordering::Equal, true, numbers(clause)?),
+            Operator::Lt => Matcher::Number(Ordering::Less, false, numbers(clause)?),
+            Operator::Lte => Matcher::Number(Ordering::Less, true, numbers(clause)?),
+            Operator::Gt => Matcher::Number(Ordering::Greater, false, numbers(clause)?),
+            Operator::Gte => Matcher::Number(Ordering::Greater, true, numbers(clause)?),
+            Operator::SemverEq => Matcher::Semver(Ordering::Equal, semvers(clause)?),
+            Operator::SemverLt => Matcher::Semver(Ordering::Less, semvers(clause)?),
+            Operator::SemverGt => Matcher::Semver(Ordering::Greater, semvers(clause)?),
+            Operator::Before => Matcher::Date(Ordering::Less, dates(clause)?),
+            Operator::After => Matcher::Date(Ordering::Greater, dates(clause)?),
+            Operator::InSegment => {
+                let resolve = segment.ok_or("in_segment cannot be used inside a segment")?;
+                let keys = strings(clause)?;
+                let segments = keys
+                    .iter()
+                    .map(|key| {
+                        resolve(key).ok_or_else(|| format!("segment \"{key}\" does not exist"))
+                    })
+                    .collect::<Result<_, _>>()?;
+                Matcher::InSegment(segments)
+            }
+            Operator::Exists => Matcher::Exists,
+        };
+        Ok(CompiledClause {
+            attribute: AttrName::new(&clause.attribute),
+            matcher,
+            negate: clause.negate,
+        })
+    }
+
+    /// Whether the clause holds for `ctx`. A missing attribute is false even
+    /// under `negate`; `exists` and `in_segment` do not read the value.
+    pub(crate) fn matches(&self, ctx: &Context) -> bool {
+        let matched = match &self.matcher {
+            Matcher::Exists => lookup(ctx, &self.attribute).is_some(),
+            Matcher::InSegment(segments) => segments.iter().any(|s| s.contains(ctx)),
+            matcher => match lookup(ctx, &self.attribute) {
+                None => return false,
+                Some(attr) => attr.any(|element| matcher.matches(element)),
+            },
+        };
+        matched != self.negate
+    }
+}
+
+impl Matcher {
+    fn matches(&self, element: ScalarRef<'_>) -> bool {
+        match (self, element) {
+            (Matcher::In(set), element) => set.contains(element),
+            (Matcher::Contains(v), ScalarRef::Str(s)) => v.iter().any(|p| s.contains(&**p)),
+            (Matcher::StartsWith(v), ScalarRef::Str(s)) => v.iter().any(|p| s.starts_with(&**p)),
+            (Matcher::EndsWith(v), ScalarRef::Str(s)) => v.iter().any(|p| s.ends_with(&**p)),
+            (Matcher::Matches(v), ScalarRef::Str(s)) => v.iter().any(|re| re.is_match(s)),
+            (Matcher::Number(order, or_equal, v), ScalarRef::Num(n)) => v
+                .iter()
+                .any(|value| compare(n.partial_cmp(value), *order, *or_equal)),
+            (Matcher::Semver(order, v), ScalarRef::Str(s)) => parse_semver(s)
+                .is_some_and(|version| v.iter().any(|value| version.cmp_precedence(value) == *order)),
+            (Matcher::Date(order, v), element) => {
+                let date = match element {
+                    ScalarRef::Str(s) => parse_rfc3339(s),
+                    ScalarRef::Num(ms) if ms.is_finite() => Some(ms),
+                    _ => None,
+                };
+                date.is_some_and(|d| v.iter().any(|value| d.partial_cmp(value) == Some(*order)))
+            }
+            _ => false,
+        }
+    }
+}
+
+fn compare(actual: Option<Ordering>, order: Ordering, or_equal: bool) -> bool {
+    match actual {
+        Some(Ordering::Equal) => or_equal,
+        Some(o) => o == order,
+        None => false,
+    }
+}
+
+fn strings(clause: &Clause) -> Result<Vec<Box<str>>, String> {
+    typed(clause, "string", |v| v.as_str().map(Box::from))
+}
+
+fn numbers(clause: &Clause) -> Result<Vec<f64>, String> {
+    typed(clause, "finite number", |v| v.as_f64().filter(|n| n.is_finite()))
+}
+
+fn semvers(clause: &Clause) -> Result<Vec<Version>, String> {
+    typed(clause, "semantic version", |v| v.as_str().and_then(parse_semver))
+}
+
+fn dates(clause: &Clause) -> Result<Vec<f64>, String> {
+    typed(clause, "RFC 3339 date or epoch milliseconds", parse_date)
+}
+
+fn typed<T>(
+    clause: &Clause,
+    expected: &str,
+    parse: impl Fn(&Scalar) -> Option<T>,
+) -> Result<Vec<T>, String> {
+    clause
+        .values
+        .iter()
+        .map(|v| {
+            parse(v).ok_or_else(|| {
+                format!("`{}` needs {expected} values, got {v:?}", clause.op)
+            })
+        })
+        .collect()
+}
