@@ -103,7 +103,10 @@ struct StackStr {
 
 impl StackStr {
     fn new() -> Self {
-        StackStr { buf: [0; 400], len: 0 }
+        StackStr {
+            buf: [0; 400],
+            len: 0,
+        }
     }
 
     fn as_str(&self) -> &str {
@@ -135,22 +138,37 @@ mod tests {
         assert_eq!(rendered(42.0.into()).as_deref(), Some("42"));
         assert_eq!(rendered((-0.0).into()).as_deref(), Some("0"));
         assert_eq!(rendered(1.5.into()).as_deref(), Some("1.5"));
-        assert_eq!(rendered(1e21.into()).as_deref(), Some("1000000000000000000000"));
-        assert_eq!(rendered(f64::MIN_POSITIVE.into()).map(|s| s.len()), Some(326));
+        assert_eq!(
+            rendered(1e21.into()).as_deref(),
+            Some("1000000000000000000000")
+        );
+        assert_eq!(
+            rendered(f64::MIN_POSITIVE.into()).map(|s| s.len()),
+            Some(326)
+        );
         assert_eq!(rendered(5e-324.into()).map(|s| s.len()), Some(326));
         assert_eq!(rendered((-f64::MAX).into()).map(|s| s.len()), Some(310));
         assert_eq!(rendered(f64::NAN.into()), None);
         assert_eq!(rendered(f64::INFINITY.into()), None);
         assert_eq!(rendered(true.into()).as_deref(), Some("true"));
-        assert_eq!(rendered(AttributeValue::List(vec![Scalar::from("x")])), None);
+        assert_eq!(
+            rendered(AttributeValue::List(vec![Scalar::from("x")])),
+            None
+        );
     }
 
     #[test]
     fn key_and_kind_are_attributes() {
         let ctx = Context::new("u1").with("key", "shadowed");
-        assert!(matches!(lookup(&ctx, &AttrName::new("key")), Some(AttrRef::Str("u1"))));
+        assert!(matches!(
+            lookup(&ctx, &AttrName::new("key")),
+            Some(AttrRef::Str("u1"))
+        ));
         assert!(lookup(&ctx, &AttrName::new("kind")).is_none());
         let ctx = ctx.with_kind("org");
-        assert!(matches!(lookup(&ctx, &AttrName::new("kind")), Some(AttrRef::Str("org"))));
+        assert!(matches!(
+            lookup(&ctx, &AttrName::new("kind")),
+            Some(AttrRef::Str("org"))
+        ));
     }
 }

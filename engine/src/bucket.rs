@@ -45,10 +45,22 @@ mod tests {
 
     #[test]
     fn zero_weights_are_skipped() {
-        let w = |v: &str, weight| WeightedVariant { variant: v.into(), weight };
-        assert_eq!(pick_variant(&[w("on", 0), w("off", 100_000)], 0), Some("off"));
-        assert_eq!(pick_variant(&[w("on", 10_000), w("off", 90_000)], 9_999), Some("on"));
-        assert_eq!(pick_variant(&[w("on", 10_000), w("off", 90_000)], 10_000), Some("off"));
+        let w = |v: &str, weight| WeightedVariant {
+            variant: v.into(),
+            weight,
+        };
+        assert_eq!(
+            pick_variant(&[w("on", 0), w("off", 100_000)], 0),
+            Some("off")
+        );
+        assert_eq!(
+            pick_variant(&[w("on", 10_000), w("off", 90_000)], 9_999),
+            Some("on")
+        );
+        assert_eq!(
+            pick_variant(&[w("on", 10_000), w("off", 90_000)], 10_000),
+            Some("off")
+        );
         assert_eq!(pick_variant(&[w("on", 10)], 10), None);
     }
 }

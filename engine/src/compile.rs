@@ -113,7 +113,10 @@ impl CompiledSnapshot {
             let compiled = compile_flag(flag, &lookup_segment);
             let body = compiled
                 .map_err(|problem| {
-                    errors.push(CompileError { key: flag.key.clone(), problem });
+                    errors.push(CompileError {
+                        key: flag.key.clone(),
+                        problem,
+                    });
                 })
                 .ok();
             flags.push(CompiledFlag {
@@ -122,7 +125,10 @@ impl CompiledSnapshot {
                 variants: flag
                     .variants
                     .iter()
-                    .map(|v| CompiledVariant { key: v.key.as_str().into(), value: v.value.clone() })
+                    .map(|v| CompiledVariant {
+                        key: v.key.as_str().into(),
+                        value: v.value.clone(),
+                    })
                     .collect(),
                 body,
             });
@@ -165,7 +171,9 @@ impl CompiledSnapshot {
 
     /// The kind of a flag, for typed SDK calls.
     pub fn flag_kind(&self, key: &str) -> Option<FlagKind> {
-        self.flag_index(key).and_then(|i| self.flags.get(i)).map(|f| f.kind)
+        self.flag_index(key)
+            .and_then(|i| self.flags.get(i))
+            .map(|f| f.kind)
     }
 
     /// Flags and segments that failed to compile, and why.
@@ -187,12 +195,18 @@ impl CompiledSnapshot {
                 continue;
             };
             for prerequisite in &mut body.prerequisites {
-                let Some(target) = self.flag_index(&prerequisite.flag) else { continue };
+                let Some(target) = self.flag_index(&prerequisite.flag) else {
+                    continue;
+                };
                 out.push(target);
                 prerequisite.required = self
                     .flags
                     .get(target)
-                    .and_then(|f| f.variants.iter().position(|v| v.key == prerequisite.variant))
+                    .and_then(|f| {
+                        f.variants
+                            .iter()
+                            .position(|v| v.key == prerequisite.variant)
+                    })
                     .map(|variant| (target, variant));
             }
             if let Some(flag) = self.flags.get_mut(i) {
@@ -203,7 +217,9 @@ impl CompiledSnapshot {
             if depth <= MAX_PREREQUISITE_DEPTH {
                 continue;
             }
-            let Some(flag) = self.flags.get_mut(i) else { continue };
+            let Some(flag) = self.flags.get_mut(i) else {
+                continue;
+            };
             if flag.body.take().is_some() {
                 let problem = if depth == usize::MAX {
                     "its prerequisites form a cycle".to_string()
@@ -212,7 +228,10 @@ impl CompiledSnapshot {
                         "its prerequisite chain is {depth} deep; the limit is {MAX_PREREQUISITE_DEPTH}"
                     )
                 };
-                self.errors.push(CompileError { key: flag.key.to_string(), problem });
+                self.errors.push(CompileError {
+                    key: flag.key.to_string(),
+                    problem,
+                });
             }
         }
     }
@@ -282,14 +301,27 @@ fn compile_segments(
         let rules: Result<Vec<Vec<CompiledClause>>, String> = segment
             .rules
             .iter()
-            .map(|rule| rule.clauses.iter().map(|c| CompiledClause::compile(c, None)).collect())
+            .map(|rule| {
+                rule.clauses
+                    .iter()
+                    .map(|c| CompiledClause::compile(c, None))
+                    .collect()
+            })
             .collect();
         match rules {
             Ok(rules) if !compiled.contains_key(&segment.key) => {
-                let set = |keys: &[String]| keys.iter().map(|k| Box::<str>::from(k.as_str())).collect::<FxHashSet<_>>();
+                let set = |keys: &[String]| {
+                    keys.iter()
+                        .map(|k| Box::<str>::from(k.as_str()))
+                        .collect::<FxHashSet<_>>()
+                };
                 compiled.insert(
                     segment.key.clone(),
-                    Arc::new(CompiledSegment { included: set(&segment.included), excluded: set(&segment.excluded), rules }),
+                    Arc::new(CompiledSegment {
+                        included: set(&segment.included),
+                        excluded: set(&segment.excluded),
+                        rules,
+                    }),
                 );
             }
             Ok(_) => errors.push(CompileError {
@@ -297,16 +329,16 @@ fn compile_segments(
                 problem: "duplicate segment key; the first one is used".into(),
             }),
             // A broken segment is left out, so every flag naming it fails closed.
-            Err(problem) => errors.push(CompileError { key: format!("segment:{}", segment.key), problem }),
+            Err(problem) => errors.push(CompileError {
+                key: format!("segment:{}", segment.key),
+                problem,
+            }),
         }
     }
     compiled
 }
 
-fn compile_flag(
-    flag: &SnapshotFlag,
-    segment: &SegmentLookup<'_>,
-) -> Result<FlagBody, String> {
+fn compile_flag(flag: &SnapshotFlag, segment: &SegmentLookup<'_>) -> Result<FlagBody, String> {
     let variant = |key: &str| {
         flag.variants
             .iter()
@@ -327,7 +359,10 @@ fn compile_flag(
             Serve::Variant(key) => Ok(CompiledServe::Variant(variant(key)?)),
             Serve::Rollout(rollout) => {
                 if rollout.algorithm != 1 {
-                    return Err(format!("rollout algorithm {} is unknown; only 1 exists", rollout.algorithm));
+                    return Err(format!(
+                        "rollout algorithm {} is unknown; only 1 exists",
+                        rollout.algorithm
+                    ));
                 }
                 let mut total: u32 = 0;
                 let mut cumulative = Vec::with_capacity(rollout.weights.len());
@@ -336,7 +371,9 @@ fn compile_flag(
                     cumulative.push((total, variant(&w.variant)?));
                 }
                 if total != TOTAL_WEIGHT {
-                    return Err(format!("rollout weights sum to {total}; they must sum to {TOTAL_WEIGHT}"));
+                    return Err(format!(
+                        "rollout weights sum to {total}; they must sum to {TOTAL_WEIGHT}"
+                    ));
                 }
                 Ok(CompiledServe::Rollout(CompiledRollout {
                     bucket_by: AttrName::new(rollout.bucket_by.as_deref().unwrap_or("key")),

@@ -65,8 +65,16 @@ impl CompiledSnapshot {
         serve(flag, body, &body.default_serve, ctx, Reason::Default)
     }
 
-    fn prerequisite_holds(&self, index: usize, variant: usize, ctx: &Context, depth: usize) -> bool {
-        let Some(flag) = self.flags.get(index) else { return false };
+    fn prerequisite_holds(
+        &self,
+        index: usize,
+        variant: usize,
+        ctx: &Context,
+        depth: usize,
+    ) -> bool {
+        let Some(flag) = self.flags.get(index) else {
+            return false;
+        };
         let enabled = flag.body.as_ref().is_some_and(|b| b.enabled);
         let expected = flag.variants.get(variant).map(|v| &*v.key);
         enabled && expected.is_some() && self.evaluate_index(index, ctx, depth).variant == expected
@@ -93,7 +101,10 @@ fn serve<'a>(
     };
     let picked = rollout.cumulative.iter().find(|(upper, _)| *upper > bucket);
     match picked {
-        Some(&(_, variant)) => Evaluation { bucket: Some(bucket), ..served(flag, variant, Reason::Split) },
+        Some(&(_, variant)) => Evaluation {
+            bucket: Some(bucket),
+            ..served(flag, variant, Reason::Split)
+        },
         // Unreachable after compilation checked the weights sum; fail safe.
         None => served(flag, body.off, Reason::Default),
     }

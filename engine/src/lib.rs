@@ -23,7 +23,10 @@
 //!   rules, default) over a compiled snapshot.
 //! - `evaluation`: the borrowed [`Evaluation`] result and its owned form.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 mod attribute;
 pub mod bucket;

@@ -230,8 +230,12 @@ impl Matcher {
             (Matcher::Number(order, or_equal, v), ScalarRef::Num(n)) => v
                 .iter()
                 .any(|value| compare(n.partial_cmp(value), *order, *or_equal)),
-            (Matcher::Semver(order, v), ScalarRef::Str(s)) => parse_semver(s)
-                .is_some_and(|version| v.iter().any(|value| version.cmp_precedence(value) == *order)),
+            (Matcher::Semver(order, v), ScalarRef::Str(s)) => {
+                parse_semver(s).is_some_and(|version| {
+                    v.iter()
+                        .any(|value| version.cmp_precedence(value) == *order)
+                })
+            }
             (Matcher::Date(order, v), element) => {
                 let date = match element {
                     ScalarRef::Str(s) => parse_rfc3339(s),
@@ -258,11 +262,15 @@ fn strings(clause: &Clause) -> Result<Vec<Box<str>>, String> {
 }
 
 fn numbers(clause: &Clause) -> Result<Vec<f64>, String> {
-    typed(clause, "finite number", |v| v.as_f64().filter(|n| n.is_finite()))
+    typed(clause, "finite number", |v| {
+        v.as_f64().filter(|n| n.is_finite())
+    })
 }
 
 fn semvers(clause: &Clause) -> Result<Vec<Version>, String> {
-    typed(clause, "semantic version", |v| v.as_str().and_then(parse_semver))
+    typed(clause, "semantic version", |v| {
+        v.as_str().and_then(parse_semver)
+    })
 }
 
 fn dates(clause: &Clause) -> Result<Vec<f64>, String> {
@@ -278,9 +286,7 @@ fn typed<T>(
         .values
         .iter()
         .map(|v| {
-            parse(v).ok_or_else(|| {
-                format!("`{}` needs {expected} values, got {v:?}", clause.op)
-            })
+            parse(v).ok_or_else(|| format!("`{}` needs {expected} values, got {v:?}", clause.op))
         })
         .collect()
 }

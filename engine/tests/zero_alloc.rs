@@ -46,23 +46,44 @@ fn snapshot() -> Snapshot {
         "weights": [{"variant": "on", "weight": 50_000}, {"variant": "off", "weight": 50_000}],
     }});
     let mut flags = vec![
-        flag("plain", json!({"enabled": true, "off_variant": "off", "default_serve": {"variant": "on"}})),
-        flag("disabled", json!({"enabled": false, "off_variant": "off", "default_serve": {"variant": "on"}})),
-        flag("targeted", json!({
-            "enabled": true, "off_variant": "off",
-            "targets": [{"variant": "on", "values": ["user-1"]}],
-            "default_serve": {"variant": "off"},
-        })),
-        flag("split", json!({"enabled": true, "off_variant": "off", "default_serve": rollout})),
-        flag("split-by-key", json!({"enabled": true, "off_variant": "off", "default_serve": {"rollout": {
-            "weights": [{"variant": "on", "weight": 10_000}, {"variant": "off", "weight": 90_000}],
-        }}})),
-        flag("with-prerequisite", json!({
-            "enabled": true, "off_variant": "off",
-            "prerequisites": [{"flag": "split", "variant": "on"}, {"flag": "plain", "variant": "on"}],
-            "default_serve": {"variant": "on"},
-        })),
-        flag("broken", json!({"enabled": true, "off_variant": "nope", "default_serve": {"variant": "on"}})),
+        flag(
+            "plain",
+            json!({"enabled": true, "off_variant": "off", "default_serve": {"variant": "on"}}),
+        ),
+        flag(
+            "disabled",
+            json!({"enabled": false, "off_variant": "off", "default_serve": {"variant": "on"}}),
+        ),
+        flag(
+            "targeted",
+            json!({
+                "enabled": true, "off_variant": "off",
+                "targets": [{"variant": "on", "values": ["user-1"]}],
+                "default_serve": {"variant": "off"},
+            }),
+        ),
+        flag(
+            "split",
+            json!({"enabled": true, "off_variant": "off", "default_serve": rollout}),
+        ),
+        flag(
+            "split-by-key",
+            json!({"enabled": true, "off_variant": "off", "default_serve": {"rollout": {
+                "weights": [{"variant": "on", "weight": 10_000}, {"variant": "off", "weight": 90_000}],
+            }}}),
+        ),
+        flag(
+            "with-prerequisite",
+            json!({
+                "enabled": true, "off_variant": "off",
+                "prerequisites": [{"flag": "split", "variant": "on"}, {"flag": "plain", "variant": "on"}],
+                "default_serve": {"variant": "on"},
+            }),
+        ),
+        flag(
+            "broken",
+            json!({"enabled": true, "off_variant": "nope", "default_serve": {"variant": "on"}}),
+        ),
         rule_flag("big-in", json!([clause("key", "in", json!(big))])),
     ];
     let operators = [
@@ -85,14 +106,23 @@ fn snapshot() -> Snapshot {
         ("exists", "region", json!([])),
     ];
     for (op, attribute, values) in operators {
-        flags.push(rule_flag(&format!("op-{op}"), json!([clause(attribute, op, values)])));
+        flags.push(rule_flag(
+            &format!("op-{op}"),
+            json!([clause(attribute, op, values)]),
+        ));
         let mut negated = clause(attribute, op, json!(null));
         negated["values"] = operators_values(op);
         negated["negate"] = json!(true);
         flags.push(rule_flag(&format!("not-{op}"), json!([negated])));
     }
-    flags.push(rule_flag("list-attribute", json!([clause("groups", "in", json!(["admins"]))])));
-    flags.push(rule_flag("missing-attribute", json!([clause("nope", "in", json!(["x"]))])));
+    flags.push(rule_flag(
+        "list-attribute",
+        json!([clause("groups", "in", json!(["admins"]))]),
+    ));
+    flags.push(rule_flag(
+        "missing-attribute",
+        json!([clause("nope", "in", json!(["x"]))]),
+    ));
     let snapshot = json!({
         "environment": "production",
         "version": 7,
@@ -127,7 +157,10 @@ fn contexts() -> Vec<Context> {
             .with("app_version", "2.1.0-beta.1")
             .with("signed_up", "2026-11-22T00:00:00.5+01:00")
             .with("org_id", 981)
-            .with("groups", ["staff", "admins"].into_iter().collect::<AttributeValue>()),
+            .with(
+                "groups",
+                ["staff", "admins"].into_iter().collect::<AttributeValue>(),
+            ),
         Context::new("user-2")
             .with("region", "ap-south-1")
             .with("email", "bob@elsewhere.org")
@@ -135,7 +168,9 @@ fn contexts() -> Vec<Context> {
             .with("app_version", "not a version")
             .with("signed_up", 1_700_000_000_000i64)
             .with("org_id", "org-7"),
-        Context::new("user-9999").with("age", f64::INFINITY).with("org_id", -0.0),
+        Context::new("user-9999")
+            .with("age", f64::INFINITY)
+            .with("org_id", -0.0),
         Context::new(""),
     ]
 }
@@ -143,7 +178,12 @@ fn contexts() -> Vec<Context> {
 #[test]
 fn single_flag_evaluation_does_not_allocate() {
     let compiled = CompiledSnapshot::compile(&snapshot());
-    assert_eq!(compiled.errors().len(), 1, "only `broken` fails: {:?}", compiled.errors());
+    assert_eq!(
+        compiled.errors().len(),
+        1,
+        "only `broken` fails: {:?}",
+        compiled.errors()
+    );
     let keys: Vec<String> = compiled.flag_keys().map(str::to_owned).collect();
     let contexts = contexts();
 
@@ -167,7 +207,11 @@ fn single_flag_evaluation_does_not_allocate() {
     }
     let stats = region.change();
     assert_eq!(
-        (stats.allocations, stats.reallocations, stats.bytes_allocated),
+        (
+            stats.allocations,
+            stats.reallocations,
+            stats.bytes_allocated
+        ),
         (0, 0, 0),
         "{evaluations} evaluations allocated: {stats:?}"
     );
