@@ -18,7 +18,8 @@
 //! - `wire`: the WebSocket frames between the server and SDKs.
 //! - `limits`: the size limits validation enforces.
 //! - `validate`: validation returning every problem at once, each with a JSON
-//!   pointer path.
+//!   pointer path: flags, configs (against [`References`]), segments,
+//!   snapshots, projects, environments.
 //! - `keys`: key syntax shared by flags, segments, projects, environments.
 //! - `operand`: parsing of typed operands (dates, semvers, regexes), shared by
 //!   validation and the engine so both accept exactly the same values.
@@ -48,5 +49,5 @@ pub use flag::{
 pub use project::{Environment, Project};
 pub use segment::{Segment, SegmentRule};
 pub use snapshot::{PatchError, Snapshot, SnapshotFlag};
-pub use validate::{Problem, ValidationErrors};
+pub use validate::{Problem, References, ValidationErrors};
 pub use wire::{ClientMessage, Delete, Patch, ServerMessage, Upsert};
