@@ -1,1 +1,111 @@
-//! placeholder
+//! Vexil's control plane, the `vexil` binary.
+//!
+//! For now a skeleton shaped like the server it grows into: configuration,
+//! structured logs, probes, graceful shutdown, and [`launch`], which tests
+//! call to start a real server on `127.0.0.1:0`. Storage, the REST API,
+//! accounts, SDK streams and kill switches arrive with their issues (see
+//! DESIGN.md).
+//!
+//! # Layout
+//! - `config`: the command line (`serve`, `admin create`, `migrate`), each
+//!   option also a `VEXIL_*` variable, secrets redacted in `Debug`.
+//! - `error`: [`ServerError`], why the server could not start or run.
+//! - `health`: `/healthz` (the process answers) and `/readyz` (it should get
+//!   traffic; not while draining).
+//! - `home`: the placeholder page at `/` until the web UI is served there.
+//! - `shutdown`: SIGINT/SIGTERM as a future.
+//! - `state`: [`AppState`], the cloneable state handlers borrow parts of.
+//! - `telemetry`: `tracing` subscriber setup (text or JSON lines).
+
+pub mod config;
+pub mod error;
+mod health;
+mod home;
+pub mod shutdown;
+pub mod state;
+pub mod telemetry;
+
+use std::future::Future;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use tracing::{info, warn};
+
+pub use config::{Cli, Command, ServeConfig};
+pub use error::ServerError;
+pub use state::AppState;
+
+/// Runs one parsed subcommand to completion.
+pub async fn run(command: Command) -> Result<(), ServerError> {
+    match command {
+        Command::Serve(config) => serve(config).await,
+        Command::Admin(config::AdminCommand::Create(_)) => {
+            Err(ServerError::NotImplemented("admin create"))
+        }
+        Command::Migrate(_) => Err(ServerError::NotImplemented("migrate")),
+    }
+}
+
+/// `vexil serve`: binds `config.listen` and serves until SIGINT or SIGTERM.
+pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    launch(config, listener, shutdown::signal()).await
+}
+
+/// Serves on `listener` until `shutdown` completes, then stops taking new
+/// connections, lets in-flight requests finish, and returns.
+///
+/// The listener is passed in (rather than bound from `config.listen`) so
+/// tests can bind `127.0.0.1:0` and learn the port first.
+pub async fn launch(
+    config: ServeConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let addr = listener.local_addr().map_err(ServerError::Serve)?;
+    warn_about_unused(&config);
+
+    let state = AppState::default();
+    let readiness = state.readiness.clone();
+    let app = app(state);
+
+    info!(%addr, "vexil listening on http://{addr}/");
+    readiness.set(true);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            readiness.set(false);
+            info!("draining: no new connections, finishing in-flight requests");
+        })
+        .await
+        .map_err(ServerError::Serve)?;
+    info!("vexil stopped");
+    Ok(())
+}
+
+/// Every route, with request tracing.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(home::router())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Storage and fan-out options are accepted already so deployments can be
+/// written against the final command line; say plainly that they do nothing.
+fn warn_about_unused(config: &ServeConfig) {
+    info!(data_dir = %config.storage.data_dir.display(), "storage arrives with the control-plane issue; nothing is stored yet");
+    if let Some(url) = &config.storage.database_url {
+        warn!(database_url = %url, "--database-url is not used yet (control-plane issue)");
+    }
+    if let Some(url) = &config.redis_url {
+        warn!(redis_url = %url, "--redis-url is not used yet (streaming issue)");
+    }
+}

@@ -1,0 +1,21 @@
+//! The server's error type. The API error (one JSON shape, `status_code()`)
+//! arrives with the REST API; this covers starting and running the server.
+
+use std::net::SocketAddr;
+
+/// Why the server could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The listen address is taken or not ours to bind.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// Accepting or serving connections failed.
+    #[error("serving failed: {0}")]
+    Serve(#[source] std::io::Error),
+    /// The subcommand exists but its feature has not landed yet.
+    #[error("`vexil {0}` is not implemented yet: it arrives with the control-plane issue")]
+    NotImplemented(&'static str),
+}
