@@ -249,6 +249,9 @@ def operators_numbers():
     m("in numbers: NaN equals nothing", f, ctx("u1"), False, numbers={"n": "NaN"})
     m("in numbers: Infinity", f, ctx("u1"), False, numbers={"n": "Infinity"})
     m("in numbers: boolean false is not 0", f, ctx("u1", {"n": False}), False)
+    f = fx.op_flag("in-negative-zero", "n", "in", [-0.0])
+    m("in -0.0: 0 equals -0.0 by value", f, ctx("u1", {"n": 0}), True)
+    m("in -0.0: -0.0", f, ctx("u1", {"n": -0.0}), True)
     f = fx.op_flag("in-numbers-negated", "n", "in", [42], negate=True)
     m("not in numbers: NaN is no match, so true", f, ctx("u1"), True, numbers={"n": "NaN"})
     m("not in numbers: 42", f, ctx("u1", {"n": 42}), False)
@@ -292,6 +295,9 @@ def operators_semver():
     m("semver_eq: four parts do not parse", f, ctx("u1", {"version": "2.0.0.0"}), False)
     m("semver_eq: leading zero does not parse", f, ctx("u1", {"version": "02.0.0"}), False)
     m("semver_eq: empty string does not parse", f, ctx("u1", {"version": ""}), False)
+    m("semver_eq: leading space does not parse", f, ctx("u1", {"version": " 2.0.0"}), False)
+    m("semver_eq: trailing space does not parse", f, ctx("u1", {"version": "2.0.0 "}), False)
+    m("semver_eq: empty pre-release does not parse", f, ctx("u1", {"version": "2.0.0-"}), False)
     m("semver_eq: number 2 is not a string", f, ctx("u1", {"version": 2}), False)
     m("semver_eq: missing attribute", f, ctx("u1"), False)
     f = fx.op_flag("semver-eq-negated", "version", "semver_eq", ["2.0.0"], negate=True)
@@ -385,6 +391,8 @@ def operators_dates():
     m("before: epoch ms one earlier", f, ctx("u1", {"signup": launch_ms - 1}), True)
     m("before: epoch ms equal", f, ctx("u1", {"signup": launch_ms}), False)
     m("before: epoch 0", f, ctx("u1", {"signup": 0}), True)
+    m("before: year 1", f, ctx("u1", {"signup": "0001-01-01T00:00:00Z"}), True)
+    m("before: year 9999 is later", f, ctx("u1", {"signup": "9999-12-31T23:59:59Z"}), False)
     m("before: negative epoch ms (1969)", f, ctx("u1", {"signup": -86400000}), True)
     m("before: date without time does not parse", f, ctx("u1", {"signup": "2025-12-31"}), False)
     m("before: words do not parse", f, ctx("u1", {"signup": "yesterday"}), False)
@@ -689,6 +697,10 @@ def missing_and_mismatch():
     f = fx.op_flag("kind-in-negated", "kind", "in", ["org"], negate=True)
     m("not kind: another kind", f, ctx("alice", kind="user"), True)
     m("not kind: no kind stays false", f, ctx("alice"), False)
+    m("not kind: an empty kind is present and not org", f, ctx("alice", kind=""), True)
+    f = fx.op_flag("kind-in-empty", "kind", "in", [""])
+    m("kind: an empty kind is present and equals \"\"", f, ctx("alice", kind=""), True)
+    m("kind: no kind is not \"\"", f, ctx("alice"), False)
     f = fx.op_flag("kind-exists", "kind", "exists")
     m("exists kind: with kind", f, ctx("alice", kind="user"), True)
     m("exists kind: without kind", f, ctx("alice"), False)
@@ -804,6 +816,9 @@ def prerequisites():
         "off_variant, PREREQUISITE_FAILED and its key.",
     )
     fx.add(
+        # `early` names a prerequisite that comes later in the snapshot.
+        flag("early", default=variant("on"), prerequisites=[("late", "on")]),
+        flag("late", rules=[rule("beta", [clause("beta", "in", [True])], variant("on"))]),
         flag("base", rules=[rule("pro", [clause("plan", "in", ["pro"])], variant("on"))]),
         flag("needs-base-on", default=variant("on"), prerequisites=[("base", "on")]),
         flag("needs-base-off", default=variant("on"), prerequisites=[("base", "off")]),
@@ -838,8 +853,12 @@ def prerequisites():
         ),
         flag("split-dep", default=rollout([("on", 50_000), ("off", 50_000)])),
         flag("needs-split", default=variant("on"), prerequisites=[("split-dep", "on")]),
+        flag("fallback-dep", default=rollout([("on", 0), ("off", 100_000)], bucket_by="org", fallback="on")),
+        flag("needs-fallback", default=variant("on"), prerequisites=[("fallback-dep", "on")]),
     )
     c = fx.case
+    c("prerequisite later in the snapshot: holds", "early", ctx("u1", {"beta": True}), default("on"))
+    c("prerequisite later in the snapshot: fails", "early", ctx("u1"), prereq_failed("late"))
     c("satisfied: base serves on", "needs-base-on", ctx("u1", {"plan": "pro"}), default("on"))
     c("wrong variant: base serves off", "needs-base-on", ctx("u1", {"plan": "free"}), prereq_failed("base"))
     c("satisfied by the off variant", "needs-base-off", ctx("u1", {"plan": "free"}), default("on"))
@@ -872,6 +891,13 @@ def prerequisites():
     c("string prerequisite satisfied", "needs-gold", ctx("u1", {"plan": "enterprise"}), matched("new", 0, "everyone"))
     c("string prerequisite not satisfied: off variant value", "needs-gold", ctx("u1", {"plan": "pro"}), prereq_failed("tier", "old"))
 
+    c(
+        "a prerequisite served by its rollout fallback holds (the variant counts, not the reason)",
+        "needs-fallback",
+        ctx("u1"),
+        default("on"),
+    )
+    c("the same prerequisite by bucket: everyone is off", "needs-fallback", ctx("u1", {"org": "o"}), prereq_failed("fallback-dep"))
     # Find keys on either side of the 50/50 split of split-dep (salt = flag key).
     on_key = next(f"user-{i}" for i in range(1000) if bucket_of(f"split-dep:user-{i}") < 50_000)
     off_key = next(f"user-{i}" for i in range(1000) if bucket_of(f"split-dep:user-{i}") >= 50_000)
@@ -1049,6 +1075,13 @@ def rollouts():
         ctx("u1", {"org_id": 1.2345678901234568e20}),
         split(num + "123456789012345680000", half),
     )
+    c("numeric bucket_by: -1e21", "ro-numeric", ctx("u1", {"org_id": -1e21}), split(num + "-1" + "0" * 21, half))
+    c(
+        "numeric bucket_by: 0.1 + 0.2 keeps all 17 digits",
+        "ro-numeric",
+        ctx("u1", {"org_id": 0.30000000000000004}),
+        split(num + "0.30000000000000004", half),
+    )
     c("numeric bucket_by: negative fraction", "ro-numeric", ctx("u1", {"org_id": -0.5}), split(num + "-0.5", half))
     c(
         "numeric bucket_by: smallest subnormal without exponent",
@@ -1163,6 +1196,7 @@ def reasons():
     c("no rule matches a rollout rule: default", "split-rule", ctx(key, {"beta": False}), default("off"))
     c("ERROR FLAG_NOT_FOUND", "no-such-flag", ctx("u1"), not_found())
     c("ERROR FLAG_NOT_FOUND is case-sensitive", "Plain-Default", ctx("u1"), not_found())
+    c("ERROR FLAG_NOT_FOUND for the empty key", "", ctx("u1"), not_found())
     c("ERROR PARSE_ERROR", "bad-off-variant", ctx("u1"), parse_error())
     c("number value by rule", "number-flag", ctx("u1", {"vip": True}), matched("high", 0, "vip"))
     c("number value by default", "number-flag", ctx("u1"), default("low"))
@@ -1248,6 +1282,8 @@ def compile_failures():
     c("prerequisite chain deeper than 10", "deep-00", ctx("u1"), parse_error())
     c("prerequisite chain: the leaf works", "deep-12", ctx("u1"), default("on"))
     c("prerequisite chain: 7 deep works", "deep-05", ctx("u1"), default("on"))
+    c("prerequisite chain: 10 deep is not deeper than 10", "deep-02", ctx("u1"), default("on"))
+    c("prerequisite chain: 11 deep is deeper than 10", "deep-01", ctx("u1"), parse_error())
     c("a flag needing a broken flag fails its prerequisite", "needs-bad-regex", ctx("u1"), prereq_failed("bad-regex"))
     c("good flag next to broken ones: rule", "good", ctx("alice"), matched("on", 0, "alice"))
     c("good flag next to broken ones: default", "good", ctx("bob"), default("off"))
