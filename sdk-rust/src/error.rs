@@ -1,0 +1,24 @@
+//! Why a client could not be built.
+
+use std::path::PathBuf;
+
+/// Errors building a client. Evaluation itself never fails: it returns the
+/// caller's default with a reason instead.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The builder was given nothing to evaluate from.
+    #[error("no bootstrap snapshot: give the builder a snapshot or a bootstrap file")]
+    NoBootstrap,
+    /// The bootstrap file could not be read.
+    #[error("cannot read bootstrap file {path}: {source}")]
+    ReadBootstrap {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The bootstrap file is not a snapshot.
+    #[error("bootstrap file {path} is not a valid snapshot: {source}")]
+    ParseBootstrap {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
