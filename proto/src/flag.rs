@@ -54,13 +54,14 @@ impl FlagKind {
         }
     }
 
-    /// Whether `value` is of this kind (`json` accepts anything).
+    /// Whether `value` is of this kind (`json` accepts anything but `null`,
+    /// which would be indistinguishable from "no value" in an evaluation result).
     pub fn accepts(self, value: &serde_json::Value) -> bool {
         match self {
             FlagKind::Boolean => value.is_boolean(),
             FlagKind::String => value.is_string(),
             FlagKind::Number => value.is_number(),
-            FlagKind::Json => true,
+            FlagKind::Json => !value.is_null(),
         }
     }
 }

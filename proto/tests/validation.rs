@@ -55,7 +55,7 @@ fn valid_flags_pass() {
     assert_eq!(validate_flag(&boolean), Ok(()));
     let any: Flag = from(json!({
         "key": "limits", "name": "Limits", "kind": "json",
-        "variants": [{"key": "small", "value": {"max": 1}}, {"key": "none", "value": null}]
+        "variants": [{"key": "small", "value": {"max": 1}}, {"key": "none", "value": []}]
     }));
     assert_eq!(validate_flag(&any), Ok(()));
 }
@@ -1089,5 +1089,22 @@ fn errors_serialize_as_the_api_details() {
     assert_eq!(
         errors.to_string(),
         "1 validation problem(s), first: /name: must not be empty"
+    );
+}
+
+#[test]
+fn null_variant_values_are_rejected() {
+    let flag: vexil_proto::Flag = serde_json::from_value(serde_json::json!({
+        "key": "settings", "name": "Settings", "kind": "json",
+        "variants": [{"key": "a", "value": {"x": 1}}, {"key": "b", "value": null}],
+    }))
+    .unwrap();
+    let errors = vexil_proto::validate::validate_flag(&flag).unwrap_err();
+    assert_eq!(
+        errors.0,
+        vec![vexil_proto::Problem {
+            path: "/variants/1/value".into(),
+            problem: "cannot be null: an evaluation without a value means the caller's default applies".into(),
+        }]
     );
 }

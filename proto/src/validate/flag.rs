@@ -95,7 +95,12 @@ pub(super) fn check_variants(
                 ),
             );
         }
-        if !kind.accepts(&variant.value) {
+        if variant.value.is_null() {
+            problems.add(
+                &value_path,
+                "cannot be null: an evaluation without a value means the caller's default applies",
+            );
+        } else if !kind.accepts(&variant.value) {
             problems.add(
                 &value_path,
                 format!(
