@@ -165,7 +165,13 @@ fn generate_wasm_packages(wasm_bindgen: &Path) -> Result<()> {
         let out_dir = wasm_pkg_dir().join(target);
         run(command(wasm_bindgen)
             .arg(&module)
-            .args(["--target", target, "--out-dir"])
+            .args([
+                "--target",
+                target,
+                "--remove-name-section",
+                "--remove-producers-section",
+                "--out-dir",
+            ])
             .arg(&out_dir))?;
     }
     let size = std::fs::metadata(wasm_pkg_dir().join("web").join("vexil_wasm_bg.wasm"))
