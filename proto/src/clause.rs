@@ -230,12 +230,18 @@ mod tests {
 
     #[test]
     fn clause_json_round_trips() {
-        let json = r#"{"attribute":"region","op":"in","values":["eu-west-1",42,true,1.5],"negate":true}"#;
+        let json =
+            r#"{"attribute":"region","op":"in","values":["eu-west-1",42,true,1.5],"negate":true}"#;
         let clause: Clause = serde_json::from_str(json).unwrap();
         assert_eq!(clause.op, Operator::In);
         assert_eq!(
             clause.values,
-            vec![Scalar::from("eu-west-1"), Scalar::Number(42.0), Scalar::Bool(true), Scalar::Number(1.5)]
+            vec![
+                Scalar::from("eu-west-1"),
+                Scalar::Number(42.0),
+                Scalar::Bool(true),
+                Scalar::Number(1.5)
+            ]
         );
         assert_eq!(serde_json::to_string(&clause).unwrap(), json);
     }
@@ -243,11 +249,26 @@ mod tests {
     #[test]
     fn rejects_unknown_fields_operators_and_nested_values() {
         let unknown = r#"{"attribute":"a","op":"in","values":[],"negated":true}"#;
-        assert!(serde_json::from_str::<Clause>(unknown).unwrap_err().to_string().contains("unknown field `negated`"));
+        assert!(
+            serde_json::from_str::<Clause>(unknown)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown field `negated`")
+        );
         let bad_op = r#"{"attribute":"a","op":"like","values":[]}"#;
-        assert!(serde_json::from_str::<Clause>(bad_op).unwrap_err().to_string().contains("unknown variant `like`"));
+        assert!(
+            serde_json::from_str::<Clause>(bad_op)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown variant `like`")
+        );
         let nested = r#"{"attribute":"a","op":"in","values":[[1]]}"#;
-        assert!(serde_json::from_str::<Clause>(nested).unwrap_err().to_string().contains("a string, a number or a boolean"));
+        assert!(
+            serde_json::from_str::<Clause>(nested)
+                .unwrap_err()
+                .to_string()
+                .contains("a string, a number or a boolean")
+        );
     }
 
     #[test]

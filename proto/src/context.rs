@@ -140,7 +140,10 @@ mod tests {
         .unwrap();
         assert_eq!(ctx.key, "user-1");
         assert_eq!(ctx.attributes["age"], AttributeValue::from(42i64));
-        assert_eq!(ctx.attributes["groups"].as_slice(), &[Scalar::from("a"), Scalar::Number(1.0)]);
+        assert_eq!(
+            ctx.attributes["groups"].as_slice(),
+            &[Scalar::from("a"), Scalar::Number(1.0)]
+        );
     }
 
     #[test]
@@ -155,7 +158,10 @@ mod tests {
 
     #[test]
     fn builder_and_round_trip() {
-        let ctx = Context::new("u").with_kind("user").with("n", 1.5).with("tags", ["x", "y"].into_iter().collect::<AttributeValue>());
+        let ctx = Context::new("u")
+            .with_kind("user")
+            .with("n", 1.5)
+            .with("tags", ["x", "y"].into_iter().collect::<AttributeValue>());
         let back: Context = serde_json::from_str(&serde_json::to_string(&ctx).unwrap()).unwrap();
         assert_eq!(back, ctx);
     }

@@ -12,9 +12,9 @@ pub fn is_valid_key(key: &str) -> bool {
         _ => return false,
     }
     bytes.len() <= MAX_KEY_LEN
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+        && bytes.iter().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        })
 }
 
 #[cfg(test)]
@@ -23,14 +23,31 @@ mod tests {
 
     #[test]
     fn accepts_the_documented_syntax() {
-        for key in ["a", "0", "new-checkout", "pricing.experiment", "banner_2026", &"a".repeat(128)] {
+        for key in [
+            "a",
+            "0",
+            "new-checkout",
+            "pricing.experiment",
+            "banner_2026",
+            &"a".repeat(128),
+        ] {
             assert!(is_valid_key(key), "{key}");
         }
     }
 
     #[test]
     fn rejects_everything_else() {
-        for key in ["", "-a", ".a", "_a", "A", "new checkout", "ünï", "a/b", &"a".repeat(129)] {
+        for key in [
+            "",
+            "-a",
+            ".a",
+            "_a",
+            "A",
+            "new checkout",
+            "ünï",
+            "a/b",
+            &"a".repeat(129),
+        ] {
             assert!(!is_valid_key(key), "{key}");
         }
     }

@@ -87,9 +87,9 @@ pub fn compile_regex(pattern: &str) -> Result<Regex, String> {
         .dfa_size_limit(MAX_REGEX_COMPILED_SIZE)
         .build()
         .map_err(|err| match err {
-            regex::Error::CompiledTooBig(limit) => format!(
-                "regular expression is too complex: it compiles to more than {limit} bytes"
-            ),
+            regex::Error::CompiledTooBig(limit) => {
+                format!("regular expression is too complex: it compiles to more than {limit} bytes")
+            }
             other => format!("regular expression does not compile: {other}"),
         })
 }
@@ -100,11 +100,30 @@ mod tests {
 
     #[test]
     fn dates_in_both_formats() {
-        assert_eq!(parse_date(&Scalar::from("1970-01-01T00:00:01Z")), Some(1000.0));
-        assert_eq!(parse_date(&Scalar::from("2026-11-22T01:00:00+01:00")), parse_date(&Scalar::from("2026-11-22T00:00:00Z")));
-        assert_eq!(parse_date(&Scalar::from("1970-01-01T00:00:00.0015Z")), Some(1.5));
-        assert_eq!(parse_date(&Scalar::Number(1_700_000_000_000.0)), Some(1_700_000_000_000.0));
-        for bad in [Scalar::from("2026-11-22"), Scalar::from("yesterday"), Scalar::from(""), Scalar::Number(f64::NAN), Scalar::Number(f64::INFINITY), Scalar::Bool(true)] {
+        assert_eq!(
+            parse_date(&Scalar::from("1970-01-01T00:00:01Z")),
+            Some(1000.0)
+        );
+        assert_eq!(
+            parse_date(&Scalar::from("2026-11-22T01:00:00+01:00")),
+            parse_date(&Scalar::from("2026-11-22T00:00:00Z"))
+        );
+        assert_eq!(
+            parse_date(&Scalar::from("1970-01-01T00:00:00.0015Z")),
+            Some(1.5)
+        );
+        assert_eq!(
+            parse_date(&Scalar::Number(1_700_000_000_000.0)),
+            Some(1_700_000_000_000.0)
+        );
+        for bad in [
+            Scalar::from("2026-11-22"),
+            Scalar::from("yesterday"),
+            Scalar::from(""),
+            Scalar::Number(f64::NAN),
+            Scalar::Number(f64::INFINITY),
+            Scalar::Bool(true),
+        ] {
             assert_eq!(parse_date(&bad), None, "{bad:?}");
         }
     }
@@ -114,10 +133,15 @@ mod tests {
         assert_eq!(parse_semver("1.2.3").unwrap(), Version::new(1, 2, 3));
         assert_eq!(parse_semver("2").unwrap(), Version::new(2, 0, 0));
         assert_eq!(parse_semver("2.1").unwrap(), Version::new(2, 1, 0));
-        assert_eq!(parse_semver("2.1-beta.1").unwrap(), Version::parse("2.1.0-beta.1").unwrap());
+        assert_eq!(
+            parse_semver("2.1-beta.1").unwrap(),
+            Version::parse("2.1.0-beta.1").unwrap()
+        );
         assert!(parse_semver("1.0.0-alpha").unwrap() < parse_semver("1.0.0").unwrap());
         assert!(parse_semver("1.0.0-alpha.1").unwrap() < parse_semver("1.0.0-alpha.beta").unwrap());
-        for bad in ["", "v1.2.3", "1.2.3.4", "01.2.3", "1..2", "a.b.c", "1.2.3-", "1.2.3-01"] {
+        for bad in [
+            "", "v1.2.3", "1.2.3.4", "01.2.3", "1..2", "a.b.c", "1.2.3-", "1.2.3-01",
+        ] {
             assert!(parse_semver(bad).is_none(), "{bad}");
         }
     }
@@ -125,9 +149,24 @@ mod tests {
     #[test]
     fn regexes_compile_within_limits() {
         assert!(compile_regex("^user-[0-9]+$").unwrap().is_match("user-42"));
-        assert!(compile_regex("(unclosed").unwrap_err().starts_with("regular expression does not compile"));
-        assert!(compile_regex("(a{1000}){1000}").unwrap_err().contains("too complex"));
-        assert!(compile_regex(&"a".repeat(MAX_REGEX_LEN + 1)).unwrap_err().contains("limit is 1024"));
-        assert!(compile_regex("(a)\\1").is_err(), "backreferences are not supported");
+        assert!(
+            compile_regex("(unclosed")
+                .unwrap_err()
+                .starts_with("regular expression does not compile")
+        );
+        assert!(
+            compile_regex("(a{1000}){1000}")
+                .unwrap_err()
+                .contains("too complex")
+        );
+        assert!(
+            compile_regex(&"a".repeat(MAX_REGEX_LEN + 1))
+                .unwrap_err()
+                .contains("limit is 1024")
+        );
+        assert!(
+            compile_regex("(a)\\1").is_err(),
+            "backreferences are not supported"
+        );
     }
 }

@@ -88,7 +88,10 @@ impl Snapshot {
 }
 
 fn upsert_by_key<T>(items: &mut Vec<T>, item: T, key: impl Fn(&T) -> &String) {
-    match items.iter().position(|existing| key(existing) == key(&item)) {
+    match items
+        .iter()
+        .position(|existing| key(existing) == key(&item))
+    {
         Some(index) => items[index] = item,
         None => items.push(item),
     }
@@ -104,8 +107,18 @@ mod tests {
             key: key.into(),
             kind: FlagKind::Boolean,
             variants: vec![
-                Variant { key: "on".into(), value: true.into(), name: None, description: None },
-                Variant { key: "off".into(), value: false.into(), name: None, description: None },
+                Variant {
+                    key: "on".into(),
+                    value: true.into(),
+                    name: None,
+                    description: None,
+                },
+                Variant {
+                    key: "off".into(),
+                    value: false.into(),
+                    name: None,
+                    description: None,
+                },
             ],
             config: FlagConfig {
                 enabled,
@@ -121,27 +134,63 @@ mod tests {
 
     #[test]
     fn applies_upserts_and_deletes_in_order() {
-        let mut snap = Snapshot { environment: "production".into(), version: 3, flags: vec![flag("a", true), flag("b", true)], segments: vec![] };
+        let mut snap = Snapshot {
+            environment: "production".into(),
+            version: 3,
+            flags: vec![flag("a", true), flag("b", true)],
+            segments: vec![],
+        };
         let patch = Patch {
             from_version: 3,
             to_version: 4,
-            upserts: vec![Upsert::Flag(flag("a", false)), Upsert::Flag(flag("c", true))],
+            upserts: vec![
+                Upsert::Flag(flag("a", false)),
+                Upsert::Flag(flag("c", true)),
+            ],
             deletes: vec![Delete::Flag("b".into())],
         };
         snap.apply_patch(&patch).unwrap();
         assert_eq!(snap.version, 4);
-        let keys: Vec<_> = snap.flags.iter().map(|f| (f.key.as_str(), f.config.enabled)).collect();
+        let keys: Vec<_> = snap
+            .flags
+            .iter()
+            .map(|f| (f.key.as_str(), f.config.enabled))
+            .collect();
         assert_eq!(keys, [("a", false), ("c", true)]);
     }
 
     #[test]
     fn refuses_gaps_and_backward_patches_without_changing_anything() {
-        let mut snap = Snapshot { environment: "e".into(), version: 3, flags: vec![flag("a", true)], segments: vec![] };
+        let mut snap = Snapshot {
+            environment: "e".into(),
+            version: 3,
+            flags: vec![flag("a", true)],
+            segments: vec![],
+        };
         let before = snap.clone();
-        let gap = Patch { from_version: 4, to_version: 5, upserts: vec![Upsert::Flag(flag("a", false))], deletes: vec![] };
-        assert_eq!(snap.apply_patch(&gap), Err(PatchError::VersionGap { current: 3, from: 4 }));
-        let backward = Patch { from_version: 3, to_version: 3, upserts: vec![], deletes: vec![] };
-        assert_eq!(snap.apply_patch(&backward), Err(PatchError::NotForward { from: 3, to: 3 }));
+        let gap = Patch {
+            from_version: 4,
+            to_version: 5,
+            upserts: vec![Upsert::Flag(flag("a", false))],
+            deletes: vec![],
+        };
+        assert_eq!(
+            snap.apply_patch(&gap),
+            Err(PatchError::VersionGap {
+                current: 3,
+                from: 4
+            })
+        );
+        let backward = Patch {
+            from_version: 3,
+            to_version: 3,
+            upserts: vec![],
+            deletes: vec![],
+        };
+        assert_eq!(
+            snap.apply_patch(&backward),
+            Err(PatchError::NotForward { from: 3, to: 3 })
+        );
         assert_eq!(snap, before);
     }
 }

@@ -95,25 +95,55 @@ mod tests {
 
     #[test]
     fn frames_use_a_type_tag() {
-        let hello: ClientMessage =
-            serde_json::from_str(r#"{"type":"hello","sdk":"vexil-sdk-rust","sdk_version":"0.1.0","since_version":7}"#).unwrap();
+        let hello: ClientMessage = serde_json::from_str(
+            r#"{"type":"hello","sdk":"vexil-sdk-rust","sdk_version":"0.1.0","since_version":7}"#,
+        )
+        .unwrap();
         assert_eq!(
             hello,
-            ClientMessage::Hello { sdk: "vexil-sdk-rust".into(), sdk_version: "0.1.0".into(), since_version: Some(7) }
+            ClientMessage::Hello {
+                sdk: "vexil-sdk-rust".into(),
+                sdk_version: "0.1.0".into(),
+                since_version: Some(7)
+            }
         );
-        let snapshot = ServerMessage::Snapshot(Snapshot { environment: "production".into(), version: 2, flags: vec![], segments: vec![] });
+        let snapshot = ServerMessage::Snapshot(Snapshot {
+            environment: "production".into(),
+            version: 2,
+            flags: vec![],
+            segments: vec![],
+        });
         let json = serde_json::to_string(&snapshot).unwrap();
-        assert_eq!(json, r#"{"type":"snapshot","environment":"production","version":2,"flags":[],"segments":[]}"#);
-        assert_eq!(serde_json::from_str::<ServerMessage>(&json).unwrap(), snapshot);
+        assert_eq!(
+            json,
+            r#"{"type":"snapshot","environment":"production","version":2,"flags":[],"segments":[]}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<ServerMessage>(&json).unwrap(),
+            snapshot
+        );
         let patch = r#"{"type":"patch","from_version":2,"to_version":3,"upserts":[],"deletes":[{"flag":"old"}]}"#;
-        assert!(matches!(serde_json::from_str::<ServerMessage>(patch).unwrap(), ServerMessage::Patch(_)));
+        assert!(matches!(
+            serde_json::from_str::<ServerMessage>(patch).unwrap(),
+            ServerMessage::Patch(_)
+        ));
     }
 
     #[test]
     fn rejects_unknown_types_and_fields() {
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"subscribe"}"#).is_err());
-        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"hello","sdk":"x","sdk_version":"1","extra":1}"#).is_err());
-        assert!(serde_json::from_str::<ServerMessage>(r#"{"type":"patch","from_version":1,"to_version":2,"bogus":[]}"#).is_err());
+        assert!(
+            serde_json::from_str::<ClientMessage>(
+                r#"{"type":"hello","sdk":"x","sdk_version":"1","extra":1}"#
+            )
+            .is_err()
+        );
+        assert!(
+            serde_json::from_str::<ServerMessage>(
+                r#"{"type":"patch","from_version":1,"to_version":2,"bogus":[]}"#
+            )
+            .is_err()
+        );
         assert!(serde_json::from_str::<ClientMessage>(r#"{"sdk":"x"}"#).is_err());
     }
 }

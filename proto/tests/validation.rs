@@ -1104,7 +1104,9 @@ fn null_variant_values_are_rejected() {
         errors.0,
         vec![vexil_proto::Problem {
             path: "/variants/1/value".into(),
-            problem: "cannot be null: an evaluation without a value means the caller's default applies".into(),
+            problem:
+                "cannot be null: an evaluation without a value means the caller's default applies"
+                    .into(),
         }]
     );
 }
