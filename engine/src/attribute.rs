@@ -1,9 +1,13 @@
-//! Finding a clause's attribute in a context, and rendering a value for
-//! bucketing, both without allocating.
+//! Finding a clause's attribute in a context (once per evaluation for the
+//! most used names), and rendering a value for bucketing, both without
+//! allocating.
 
 use std::fmt::{self, Write};
 
 use vexil_proto::{AttributeValue, Context, Scalar};
+
+/// How many attribute names get a slot in the per-evaluation cache.
+pub(crate) const SLOTS: usize = 16;
 
 /// A compiled attribute name: the context's own `key` and `kind` are fields,
 /// everything else is looked up in `attributes`.
@@ -11,16 +15,63 @@ use vexil_proto::{AttributeValue, Context, Scalar};
 pub(crate) enum AttrName {
     Key,
     Kind,
-    Named(Box<str>),
+    Named {
+        name: Box<str>,
+        /// Slot in [`Lookups`]' cache, for the snapshot's most used names.
+        slot: Option<u8>,
+    },
 }
 
-impl AttrName {
-    pub(crate) fn new(name: &str) -> Self {
-        match name {
-            "key" => AttrName::Key,
-            "kind" => AttrName::Kind,
-            other => AttrName::Named(other.into()),
+/// The attributes one evaluation has looked up so far. Rules of a flag (and
+/// every flag in an evaluate-all) name the same few attributes again and
+/// again; each is hashed and found once. Lives on the stack.
+#[derive(Debug)]
+pub(crate) struct Lookups<'c> {
+    ctx: &'c Context,
+    cache: [Cached<'c>; SLOTS],
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Cached<'c> {
+    Unknown,
+    Missing,
+    Found(&'c AttributeValue),
+}
+
+impl<'c> Lookups<'c> {
+    pub(crate) fn new(ctx: &'c Context) -> Self {
+        Lookups {
+            ctx,
+            cache: [Cached::Unknown; SLOTS],
         }
+    }
+
+    /// The context being evaluated.
+    pub(crate) fn context(&self) -> &'c Context {
+        self.ctx
+    }
+
+    /// The attribute `name`, if the context has it.
+    pub(crate) fn get(&mut self, name: &AttrName) -> Option<AttrRef<'c>> {
+        let ctx = self.ctx;
+        let (name, slot) = match name {
+            AttrName::Key => return Some(AttrRef::Str(&ctx.key)),
+            AttrName::Kind => return ctx.kind.as_deref().map(AttrRef::Str),
+            AttrName::Named { name, slot } => (name, slot),
+        };
+        let Some(cached) = slot.and_then(|s| self.cache.get_mut(usize::from(s))) else {
+            return ctx.attributes.get(&**name).map(AttrRef::Value);
+        };
+        let found = match *cached {
+            Cached::Found(value) => Some(value),
+            Cached::Missing => None,
+            Cached::Unknown => {
+                let found = ctx.attributes.get(&**name);
+                *cached = found.map_or(Cached::Missing, Cached::Found);
+                found
+            }
+        };
+        found.map(AttrRef::Value)
     }
 }
 
@@ -47,15 +98,6 @@ impl<'c> From<&'c Scalar> for ScalarRef<'c> {
             Scalar::Number(n) => ScalarRef::Num(*n),
             Scalar::Bool(b) => ScalarRef::Bool(*b),
         }
-    }
-}
-
-/// The attribute `name` of `ctx`, if present.
-pub(crate) fn lookup<'c>(ctx: &'c Context, name: &AttrName) -> Option<AttrRef<'c>> {
-    match name {
-        AttrName::Key => Some(AttrRef::Str(&ctx.key)),
-        AttrName::Kind => ctx.kind.as_deref().map(AttrRef::Str),
-        AttrName::Named(name) => ctx.attributes.get(&**name).map(AttrRef::Value),
     }
 }
 
@@ -157,18 +199,43 @@ mod tests {
         );
     }
 
+    fn named(name: &str, slot: Option<u8>) -> AttrName {
+        AttrName::Named {
+            name: name.into(),
+            slot,
+        }
+    }
+
     #[test]
-    fn key_and_kind_are_attributes() {
+    fn key_and_kind_are_fields() {
         let ctx = Context::new("u1").with("key", "shadowed");
+        let mut lookups = Lookups::new(&ctx);
         assert!(matches!(
-            lookup(&ctx, &AttrName::new("key")),
+            lookups.get(&AttrName::Key),
             Some(AttrRef::Str("u1"))
         ));
-        assert!(lookup(&ctx, &AttrName::new("kind")).is_none());
+        assert!(lookups.get(&AttrName::Kind).is_none());
         let ctx = ctx.with_kind("org");
         assert!(matches!(
-            lookup(&ctx, &AttrName::new("kind")),
+            Lookups::new(&ctx).get(&AttrName::Kind),
             Some(AttrRef::Str("org"))
         ));
+    }
+
+    #[test]
+    fn cached_and_uncached_lookups_agree() {
+        let ctx = Context::new("u1").with("region", "eu").with("age", 42);
+        let mut lookups = Lookups::new(&ctx);
+        for _ in 0..2 {
+            for slot in [None, Some(0), Some(15), Some(200)] {
+                let found = lookups.get(&named("region", slot));
+                assert!(matches!(found, Some(AttrRef::Value(v)) if *v == "eu".into()));
+                assert!(
+                    lookups
+                        .get(&named("missing", slot.map(|s| s.saturating_add(1))))
+                        .is_none()
+                );
+            }
+        }
     }
 }

@@ -8,12 +8,31 @@ use vexil_proto::WeightedVariant;
 /// Number of buckets; rollout weights are in these units (0.001 %).
 pub const BUCKETS: u32 = 100_000;
 
-/// The raw murmur3 hash of `"{salt}:{value}"`, computed without building the
-/// string.
+/// Hashed strings up to this length are assembled on the stack; longer ones
+/// are streamed through `io::Chain`, which is slower but also allocation-free.
+const STACK_LEN: usize = 256;
+
+/// The raw murmur3 hash of `"{salt}:{value}"`, computed without allocating.
 pub fn hash(salt: &str, value: &str) -> u32 {
-    let mut bytes = salt.as_bytes().chain(&b":"[..]).chain(value.as_bytes());
+    let (salt, value) = (salt.as_bytes(), value.as_bytes());
+    let len = salt.len() + 1 + value.len();
+    let mut stack = [0u8; STACK_LEN];
     // Reading from in-memory slices cannot fail.
-    murmur3::murmur3_32(&mut bytes, 0).unwrap_or_default()
+    match stack.get_mut(..len) {
+        Some(buf) => {
+            let (head, tail) = buf.split_at_mut(salt.len());
+            head.copy_from_slice(salt);
+            if let Some((colon, rest)) = tail.split_first_mut() {
+                *colon = b':';
+                rest.copy_from_slice(value);
+            }
+            murmur3::murmur3_32(&mut &*buf, 0).unwrap_or_default()
+        }
+        None => {
+            let mut bytes = salt.chain(&b":"[..]).chain(value);
+            murmur3::murmur3_32(&mut bytes, 0).unwrap_or_default()
+        }
+    }
 }
 
 /// The bucket (`0..100000`) of `value` under `salt`.
@@ -41,6 +60,21 @@ mod tests {
         assert_eq!(hash("new-checkout", "user-1"), 2_230_340_631);
         assert_eq!(bucket("new-checkout", "user-1"), 40_631);
         assert_eq!(bucket("search-v2", ""), 32_353);
+    }
+
+    #[test]
+    fn long_strings_hash_like_short_ones() {
+        let long = "v".repeat(STACK_LEN * 2);
+        for value in [
+            &long[..STACK_LEN - 3],
+            &long[..STACK_LEN - 2],
+            &long[..STACK_LEN - 1],
+            &long[..],
+        ] {
+            let joined = format!("s:{value}");
+            let expected = murmur3::murmur3_32(&mut joined.as_bytes(), 0).unwrap();
+            assert_eq!(hash("s", value), expected, "length {}", joined.len());
+        }
     }
 
     #[test]

@@ -9,7 +9,8 @@ use vexil_proto::limits::{MAX_PREREQUISITE_DEPTH, TOTAL_WEIGHT};
 use vexil_proto::{FlagKind, Segment, Serve, Snapshot, SnapshotFlag};
 
 use crate::attribute::AttrName;
-use crate::matcher::{CompiledClause, CompiledSegment, SegmentLookup};
+use crate::matcher::{CompiledClause, CompiledSegment, SegmentLookup, compile_clauses};
+use crate::shared::Shared;
 
 /// A snapshot compiled for evaluation. Cheap to share behind an `Arc`;
 /// evaluation takes `&self` and never locks.
@@ -96,7 +97,8 @@ impl CompiledSnapshot {
     /// evaluates to `ERROR`/`PARSE_ERROR`.
     pub fn compile(snapshot: &Snapshot) -> Self {
         let mut errors = Vec::new();
-        let segments = compile_segments(&snapshot.segments, &mut errors);
+        let mut shared = Shared::new(snapshot);
+        let segments = compile_segments(&snapshot.segments, &mut shared, &mut errors);
         let lookup_segment = |key: &str| segments.get(key).cloned();
 
         let mut index = FxHashMap::default();
@@ -110,7 +112,7 @@ impl CompiledSnapshot {
                 continue;
             }
             index.insert(Box::<str>::from(flag.key.as_str()), flags.len());
-            let compiled = compile_flag(flag, &lookup_segment);
+            let compiled = compile_flag(flag, &lookup_segment, &mut shared);
             let body = compiled
                 .map_err(|problem| {
                     errors.push(CompileError {
@@ -294,6 +296,7 @@ fn chain_depths(edges: &[Vec<usize>]) -> Vec<usize> {
 
 fn compile_segments(
     segments: &[Segment],
+    shared: &mut Shared,
     errors: &mut Vec<CompileError>,
 ) -> FxHashMap<String, Arc<CompiledSegment>> {
     let mut compiled = FxHashMap::default();
@@ -301,12 +304,7 @@ fn compile_segments(
         let rules: Result<Vec<Vec<CompiledClause>>, String> = segment
             .rules
             .iter()
-            .map(|rule| {
-                rule.clauses
-                    .iter()
-                    .map(|c| CompiledClause::compile(c, None))
-                    .collect()
-            })
+            .map(|rule| compile_clauses(&rule.clauses, None, shared))
             .collect();
         match rules {
             Ok(rules) if !compiled.contains_key(&segment.key) => {
@@ -338,7 +336,11 @@ fn compile_segments(
     compiled
 }
 
-fn compile_flag(flag: &SnapshotFlag, segment: &SegmentLookup<'_>) -> Result<FlagBody, String> {
+fn compile_flag(
+    flag: &SnapshotFlag,
+    segment: &SegmentLookup<'_>,
+    shared: &mut Shared,
+) -> Result<FlagBody, String> {
     let variant = |key: &str| {
         flag.variants
             .iter()
@@ -354,7 +356,7 @@ fn compile_flag(flag: &SnapshotFlag, segment: &SegmentLookup<'_>) -> Result<Flag
             targets.entry(Box::<str>::from(key.as_str())).or_insert(v);
         }
     }
-    let compile_serve = |serve: &Serve| -> Result<CompiledServe, String> {
+    let compile_serve = |serve: &Serve, shared: &Shared| -> Result<CompiledServe, String> {
         match serve {
             Serve::Variant(key) => Ok(CompiledServe::Variant(variant(key)?)),
             Serve::Rollout(rollout) => {
@@ -376,7 +378,7 @@ fn compile_flag(flag: &SnapshotFlag, segment: &SegmentLookup<'_>) -> Result<Flag
                     ));
                 }
                 Ok(CompiledServe::Rollout(CompiledRollout {
-                    bucket_by: AttrName::new(rollout.bucket_by.as_deref().unwrap_or("key")),
+                    bucket_by: shared.attribute(rollout.bucket_by.as_deref().unwrap_or("key")),
                     salt: rollout.salt.as_deref().unwrap_or(&flag.key).into(),
                     cumulative,
                     fallback: match &rollout.fallback {
@@ -393,12 +395,8 @@ fn compile_flag(flag: &SnapshotFlag, segment: &SegmentLookup<'_>) -> Result<Flag
         .map(|rule| {
             Ok(CompiledRule {
                 id: rule.id.as_str().into(),
-                clauses: rule
-                    .clauses
-                    .iter()
-                    .map(|c| CompiledClause::compile(c, Some(segment)))
-                    .collect::<Result<_, String>>()?,
-                serve: compile_serve(&rule.serve)?,
+                clauses: compile_clauses(&rule.clauses, Some(segment), shared)?,
+                serve: compile_serve(&rule.serve, shared)?,
             })
         })
         .collect::<Result<_, String>>()?;
@@ -416,6 +414,6 @@ fn compile_flag(flag: &SnapshotFlag, segment: &SegmentLookup<'_>) -> Result<Flag
             .collect(),
         targets,
         rules,
-        default_serve: compile_serve(&config.default_serve)?,
+        default_serve: compile_serve(&config.default_serve, shared)?,
     })
 }

@@ -4,7 +4,7 @@
 use vexil_proto::limits::MAX_PREREQUISITE_DEPTH;
 use vexil_proto::{Context, ErrorCode, Reason};
 
-use crate::attribute::lookup;
+use crate::attribute::Lookups;
 use crate::bucket;
 use crate::compile::{CompiledFlag, CompiledServe, CompiledSnapshot, FlagBody};
 use crate::evaluation::Evaluation;
@@ -13,22 +13,29 @@ impl CompiledSnapshot {
     /// Evaluates one flag for a context. Allocates nothing; never panics.
     pub fn evaluate<'a>(&'a self, flag_key: &str, ctx: &Context) -> Evaluation<'a> {
         match self.flag_index(flag_key) {
-            Some(index) => self.evaluate_index(index, ctx, 0),
+            Some(index) => self.evaluate_index(index, &mut Lookups::new(ctx), 0),
             None => Evaluation::error(ErrorCode::FlagNotFound),
         }
     }
 
-    /// Evaluates every flag for a context, in snapshot order.
+    /// Evaluates every flag for a context, in snapshot order. Each attribute
+    /// is looked up once for all flags.
     pub fn evaluate_all<'a>(&'a self, ctx: &Context) -> Vec<(&'a str, Evaluation<'a>)> {
+        let mut lookups = Lookups::new(ctx);
         (0..self.flags.len())
             .filter_map(|i| {
                 let flag = self.flags.get(i)?;
-                Some((&*flag.key, self.evaluate_index(i, ctx, 0)))
+                Some((&*flag.key, self.evaluate_index(i, &mut lookups, 0)))
             })
             .collect()
     }
 
-    fn evaluate_index<'a>(&'a self, index: usize, ctx: &Context, depth: usize) -> Evaluation<'a> {
+    fn evaluate_index<'a>(
+        &'a self,
+        index: usize,
+        lookups: &mut Lookups<'_>,
+        depth: usize,
+    ) -> Evaluation<'a> {
         let Some(flag) = self.flags.get(index) else {
             return Evaluation::error(ErrorCode::FlagNotFound);
         };
@@ -41,7 +48,7 @@ impl CompiledSnapshot {
         for prerequisite in &body.prerequisites {
             let holds = depth < MAX_PREREQUISITE_DEPTH
                 && prerequisite.required.is_some_and(|(flag_index, variant)| {
-                    self.prerequisite_holds(flag_index, variant, ctx, depth + 1)
+                    self.prerequisite_holds(flag_index, variant, lookups, depth + 1)
                 });
             if !holds {
                 return Evaluation {
@@ -50,26 +57,26 @@ impl CompiledSnapshot {
                 };
             }
         }
-        if let Some(&variant) = body.targets.get(ctx.key.as_str()) {
+        if let Some(&variant) = body.targets.get(lookups.context().key.as_str()) {
             return served(flag, variant, Reason::TargetingMatch);
         }
         for (rule_index, rule) in body.rules.iter().enumerate() {
-            if rule.clauses.iter().all(|clause| clause.matches(ctx)) {
+            if rule.clauses.iter().all(|clause| clause.matches(lookups)) {
                 return Evaluation {
                     rule_index: Some(rule_index),
                     rule_id: Some(&rule.id),
-                    ..serve(flag, body, &rule.serve, ctx, Reason::TargetingMatch)
+                    ..serve(flag, body, &rule.serve, lookups, Reason::TargetingMatch)
                 };
             }
         }
-        serve(flag, body, &body.default_serve, ctx, Reason::Default)
+        serve(flag, body, &body.default_serve, lookups, Reason::Default)
     }
 
     fn prerequisite_holds(
         &self,
         index: usize,
         variant: usize,
-        ctx: &Context,
+        lookups: &mut Lookups<'_>,
         depth: usize,
     ) -> bool {
         let Some(flag) = self.flags.get(index) else {
@@ -77,7 +84,9 @@ impl CompiledSnapshot {
         };
         let enabled = flag.body.as_ref().is_some_and(|b| b.enabled);
         let expected = flag.variants.get(variant).map(|v| &*v.key);
-        enabled && expected.is_some() && self.evaluate_index(index, ctx, depth).variant == expected
+        enabled
+            && expected.is_some()
+            && self.evaluate_index(index, lookups, depth).variant == expected
     }
 }
 
@@ -87,14 +96,15 @@ fn serve<'a>(
     flag: &'a CompiledFlag,
     body: &FlagBody,
     serve: &CompiledServe,
-    ctx: &Context,
+    lookups: &mut Lookups<'_>,
     fixed_reason: Reason,
 ) -> Evaluation<'a> {
     let rollout = match serve {
         CompiledServe::Variant(variant) => return served(flag, *variant, fixed_reason),
         CompiledServe::Rollout(rollout) => rollout,
     };
-    let bucket = lookup(ctx, &rollout.bucket_by)
+    let bucket = lookups
+        .get(&rollout.bucket_by)
         .and_then(|attr| attr.with_bucket_value(|value| bucket::bucket(&rollout.salt, value)));
     let Some(bucket) = bucket else {
         return served(flag, rollout.fallback, Reason::Default);

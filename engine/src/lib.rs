@@ -14,9 +14,12 @@
 //! # Layout
 //! - `bucket`: murmur3 bucketing and weighted variant picking (golden vectors
 //!   in `spec/vectors/bucketing.json`).
-//! - `attribute`: looking up a clause's attribute in a context, and rendering
-//!   a value for bucketing without allocating.
+//! - `attribute`: looking up a clause's attribute in a context (cached per
+//!   evaluation for the most used names), and rendering a value for
+//!   bucketing without allocating.
 //! - `matcher`: compiled clause operators and how each one matches.
+//! - `shared`: what one compile shares across flags: regexes by pattern and
+//!   the attribute cache slots.
 //! - `compile`: building a [`CompiledSnapshot`] from a snapshot: flags,
 //!   segments, serves, prerequisite graph checks.
 //! - `evaluate`: the evaluation order (disabled, prerequisites, targets,
@@ -34,6 +37,7 @@ mod compile;
 mod evaluate;
 mod evaluation;
 mod matcher;
+mod shared;
 
 pub use compile::{CompileError, CompiledSnapshot};
 pub use evaluation::Evaluation;

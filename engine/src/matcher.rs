@@ -7,10 +7,11 @@ use std::sync::Arc;
 use regex::Regex;
 use rustc_hash::FxHashSet;
 use semver::Version;
-use vexil_proto::operand::{compile_regex, parse_date, parse_rfc3339, parse_semver};
-use vexil_proto::{Clause, Context, Operator, Scalar};
+use vexil_proto::operand::{parse_date, parse_rfc3339, parse_semver};
+use vexil_proto::{Clause, Operator, Scalar};
 
-use crate::attribute::{AttrName, ScalarRef, lookup};
+use crate::attribute::{AttrName, Lookups, ScalarRef};
+use crate::shared::Shared;
 
 /// Lists longer than this are hashed; shorter ones are scanned, which is faster.
 const SMALL_LIST: usize = 16;
@@ -49,16 +50,17 @@ pub(crate) struct CompiledSegment {
 }
 
 impl CompiledSegment {
-    pub(crate) fn contains(&self, ctx: &Context) -> bool {
-        if self.included.contains(ctx.key.as_str()) {
+    pub(crate) fn contains(&self, lookups: &mut Lookups<'_>) -> bool {
+        let key = lookups.context().key.as_str();
+        if self.included.contains(key) {
             return true;
         }
-        if self.excluded.contains(ctx.key.as_str()) {
+        if self.excluded.contains(key) {
             return false;
         }
         self.rules
             .iter()
-            .any(|clauses| clauses.iter().all(|c| c.matches(ctx)))
+            .any(|clauses| clauses.iter().all(|c| c.matches(lookups)))
     }
 }
 
@@ -155,12 +157,29 @@ impl InSet {
     }
 }
 
+/// Compiles a rule's clauses, cheapest first: clauses are ANDed and matching
+/// has no side effects, so the order changes only how soon a rule that does
+/// not match gives up.
+pub(crate) fn compile_clauses(
+    clauses: &[Clause],
+    segment: Option<&SegmentLookup<'_>>,
+    shared: &mut Shared,
+) -> Result<Vec<CompiledClause>, String> {
+    let mut compiled = clauses
+        .iter()
+        .map(|clause| CompiledClause::compile(clause, segment, shared))
+        .collect::<Result<Vec<_>, _>>()?;
+    compiled.sort_by_key(|clause| clause.matcher.cost());
+    Ok(compiled)
+}
+
 impl CompiledClause {
     /// Compiles a clause; `segment` resolves `in_segment` values (and is
     /// `None` inside a segment, where `in_segment` is not allowed).
-    pub(crate) fn compile(
+    fn compile(
         clause: &Clause,
         segment: Option<&SegmentLookup<'_>>,
+        shared: &mut Shared,
     ) -> Result<Self, String> {
         let values = &clause.values;
         let matcher = match clause.op {
@@ -171,7 +190,7 @@ impl CompiledClause {
             Operator::Matches => Matcher::Matches(
                 strings(clause)?
                     .iter()
-                    .map(|pattern| compile_regex(pattern))
+                    .map(|pattern| shared.regex(pattern))
                     .collect::<Result<_, _>>()?,
             ),
             Operator::Eq => Matcher::Number(Ordering::Equal, true, numbers(clause)?),
@@ -198,7 +217,7 @@ impl CompiledClause {
             Operator::Exists => Matcher::Exists,
         };
         Ok(CompiledClause {
-            attribute: AttrName::new(&clause.attribute),
+            attribute: shared.attribute(&clause.attribute),
             matcher,
             negate: clause.negate,
         })
@@ -206,11 +225,11 @@ impl CompiledClause {
 
     /// Whether the clause holds for `ctx`. A missing attribute is false even
     /// under `negate`; `exists` and `in_segment` do not read the value.
-    pub(crate) fn matches(&self, ctx: &Context) -> bool {
+    pub(crate) fn matches(&self, lookups: &mut Lookups<'_>) -> bool {
         let matched = match &self.matcher {
-            Matcher::Exists => lookup(ctx, &self.attribute).is_some(),
-            Matcher::InSegment(segments) => segments.iter().any(|s| s.contains(ctx)),
-            matcher => match lookup(ctx, &self.attribute) {
+            Matcher::Exists => lookups.get(&self.attribute).is_some(),
+            Matcher::InSegment(segments) => segments.iter().any(|s| s.contains(lookups)),
+            matcher => match lookups.get(&self.attribute) {
                 None => return false,
                 Some(attr) => attr.any(|element| matcher.matches(element)),
             },
@@ -220,6 +239,19 @@ impl CompiledClause {
 }
 
 impl Matcher {
+    /// Relative cost of matching, for ordering a rule's clauses.
+    fn cost(&self) -> u8 {
+        match self {
+            Matcher::Exists => 0,
+            Matcher::In(_) | Matcher::Number(..) => 1,
+            Matcher::Contains(_) | Matcher::StartsWith(_) | Matcher::EndsWith(_) => 2,
+            Matcher::Date(..) => 3,
+            Matcher::Semver(..) => 4,
+            Matcher::Matches(_) => 5,
+            Matcher::InSegment(_) => 6,
+        }
+    }
+
     fn matches(&self, element: ScalarRef<'_>) -> bool {
         match (self, element) {
             (Matcher::In(set), element) => set.contains(element),

@@ -311,7 +311,7 @@ fn context() -> impl Strategy<Value = Context> {
         .prop_map(|(key, kind, attributes)| Context {
             key,
             kind,
-            attributes,
+            attributes: attributes.into_iter().collect(),
         })
 }
 

@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::clause::{Scalar, ScalarVisitor};
 
+/// A context's attributes. Hashed with foldhash (randomly seeded per
+/// process) rather than SipHash: rules look attributes up on every
+/// evaluation, and SipHash made those lookups half of a rule's cost.
+pub type Attributes = HashMap<String, AttributeValue, foldhash::fast::RandomState>;
+
 /// What the application passes in: the targeting key, an optional kind, and
 /// free-form attributes. Regions are ordinary attributes (`region`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -22,7 +27,7 @@ pub struct Context {
     pub kind: Option<String>,
     /// Everything else rules can match on.
     #[serde(default, skip_serializing_if = "HashMap::is_empty")]
-    pub attributes: HashMap<String, AttributeValue>,
+    pub attributes: Attributes,
 }
 
 impl Context {
@@ -31,7 +36,7 @@ impl Context {
         Context {
             key: key.into(),
             kind: None,
-            attributes: HashMap::new(),
+            attributes: Attributes::default(),
         }
     }
 

@@ -40,7 +40,7 @@ pub mod validate;
 pub mod wire;
 
 pub use clause::{Clause, Operator, Scalar};
-pub use context::{AttributeValue, Context};
+pub use context::{AttributeValue, Attributes, Context};
 pub use evaluation::{ErrorCode, EvaluationResult, Reason};
 pub use flag::{
     Flag, FlagConfig, FlagKind, Prerequisite, Rollout, Rule, Serve, Target, Variant,

@@ -1,0 +1,87 @@
+//! What one compile shares across all flags and segments: compiled regexes
+//! by pattern, and the cache slots of the most used attribute names.
+
+use regex::Regex;
+use rustc_hash::FxHashMap;
+use vexil_proto::operand::compile_regex;
+use vexil_proto::{Serve, Snapshot};
+
+use crate::attribute::{AttrName, SLOTS};
+
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// Flags often share patterns, and a clone of a compiled regex shares its program.
+    regexes: FxHashMap<Box<str>, Regex>,
+    /// The `SLOTS` attribute names clauses use most, each with its slot in
+    /// the per-evaluation lookup cache.
+    slots: FxHashMap<Box<str>, u8>,
+}
+
+impl Shared {
+    /// Counts how often each attribute is named and gives the most used ones a slot.
+    pub(crate) fn new(snapshot: &Snapshot) -> Self {
+        let mut counts: FxHashMap<&str, usize> = FxHashMap::default();
+        let segment_clauses = snapshot
+            .segments
+            .iter()
+            .flat_map(|s| &s.rules)
+            .flat_map(|r| &r.clauses);
+        let flag_clauses = snapshot
+            .flags
+            .iter()
+            .flat_map(|f| &f.config.rules)
+            .flat_map(|r| &r.clauses);
+        for clause in segment_clauses.chain(flag_clauses) {
+            *counts.entry(&clause.attribute).or_default() += 1;
+        }
+        let serves = snapshot.flags.iter().flat_map(|flag| {
+            let rules = flag.config.rules.iter().map(|rule| &rule.serve);
+            rules.chain(std::iter::once(&flag.config.default_serve))
+        });
+        for serve in serves {
+            if let Serve::Rollout(rollout) = serve {
+                *counts
+                    .entry(rollout.bucket_by.as_deref().unwrap_or("key"))
+                    .or_default() += 1;
+            }
+        }
+        // `key` and `kind` are fields of the context, never looked up.
+        let mut ranked: Vec<(&str, usize)> = counts
+            .into_iter()
+            .filter(|(name, _)| !matches!(*name, "key" | "kind"))
+            .collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let slots = ranked
+            .into_iter()
+            .take(SLOTS)
+            .zip(0u8..)
+            .map(|((name, _), slot)| (Box::<str>::from(name), slot))
+            .collect();
+        Shared {
+            regexes: FxHashMap::default(),
+            slots,
+        }
+    }
+
+    /// The compiled regex for `pattern`, compiled once per snapshot.
+    pub(crate) fn regex(&mut self, pattern: &str) -> Result<Regex, String> {
+        if let Some(regex) = self.regexes.get(pattern) {
+            return Ok(regex.clone());
+        }
+        let regex = compile_regex(pattern)?;
+        self.regexes.insert(pattern.into(), regex.clone());
+        Ok(regex)
+    }
+
+    /// The compiled form of an attribute name, with its cache slot if it has one.
+    pub(crate) fn attribute(&self, name: &str) -> AttrName {
+        match name {
+            "key" => AttrName::Key,
+            "kind" => AttrName::Kind,
+            other => AttrName::Named {
+                name: other.into(),
+                slot: self.slots.get(other).copied(),
+            },
+        }
+    }
+}
