@@ -46,10 +46,15 @@ pub fn boolean(key: &str) -> SnapshotFlag {
 }
 
 /// Five rules of three clauses, written so that for
-/// [`crate::contexts::user`] each of the first four rules matches its first
-/// two clauses and fails on the third, and the last rule matches: all fifteen
-/// clauses are evaluated, then the last rule's 50/50 rollout hashes the
-/// context key (reason `SPLIT`, rule index 4).
+/// [`crate::contexts::user`] each of the first four rules matches two clauses
+/// and fails on the third, and the last rule matches: all fifteen clauses are
+/// evaluated, then the last rule's 50/50 rollout hashes the context key
+/// (reason `SPLIT`, rule index 4).
+///
+/// The engine evaluates a rule's clauses cheapest first (`in` and numbers,
+/// then string operators, semver, regex), so in every rule the failing
+/// clause is also the costliest one (or, among equals, the last written):
+/// whichever order the engine picks among the others, it reaches it last.
 pub fn five_rules(key: &str) -> SnapshotFlag {
     let on = || Serve::Variant("on".into());
     let rules = vec![
@@ -63,24 +68,20 @@ pub fn five_rules(key: &str) -> SnapshotFlag {
             on(),
         ),
         rule(
-            "named-free-users",
+            "named-org-admins",
             [
-                clause("email", Operator::StartsWith, ["alice", "bob"]),
                 clause("seats", Operator::Gte, [10.0]),
-                clause("plan", Operator::In, ["free", "starter"]),
+                clause("email", Operator::StartsWith, ["alice", "bob"]),
+                clause("email", Operator::Matches, [r"^[a-z.]+@example\.org$"]),
             ],
             on(),
         ),
         rule(
-            "north-america-new-app",
+            "dach-partners-new-app",
             [
+                clause("country", Operator::In, ["DE", "AT", "CH"]),
                 clause("app_version", Operator::SemverGt, ["2.5.0"]),
-                clause(
-                    "email",
-                    Operator::Matches,
-                    [r"^[a-z.]+@example\.(com|org)$"],
-                ),
-                clause("country", Operator::In, ["US", "CA", "MX"]),
+                clause("email", Operator::Matches, [r"@(partner|reseller)\.com$"]),
             ],
             on(),
         ),
@@ -280,28 +281,27 @@ mod tests {
         );
     }
 
-    /// Each of the first four rules fails on its third clause only, so the
-    /// user pays for all fifteen clauses before the last rule matches.
+    /// Each of the first four rules fails on its third clause only (the
+    /// costliest, which the engine evaluates last), so the user pays for all
+    /// fifteen clauses before the last rule matches.
     #[test]
-    fn the_first_four_rules_fail_on_their_last_clause() {
+    fn the_first_four_rules_fail_on_their_last_clause_only() {
         let user = contexts::user();
         let rules = five_rules(FIVE_RULES).config.rules;
         for (i, rule) in rules.iter().take(4).enumerate() {
-            let whole = boolean_flag("whole", vec![rule.clone()], "off");
             let mut first_two = rule.clone();
-            first_two.clauses.truncate(2);
-            let first_two = boolean_flag("first-two", vec![first_two], "off");
-            let snapshot = compiled(vec![whole, first_two]);
-            assert_eq!(
-                snapshot.evaluate("whole", &user).reason,
-                Reason::Default,
-                "rule {i}"
-            );
-            assert_eq!(
-                snapshot.evaluate("first-two", &user).reason,
-                Reason::TargetingMatch,
-                "rule {i}"
-            );
+            let last = first_two.clauses.pop().map(|c| vec![c]).unwrap_or_default();
+            let last = Rule {
+                clauses: last,
+                ..rule.clone()
+            };
+            let snapshot = compiled(vec![
+                boolean_flag("first-two", vec![first_two], "off"),
+                boolean_flag("last", vec![last], "off"),
+            ]);
+            let reason = |flag| snapshot.evaluate(flag, &user).reason;
+            assert_eq!(reason("first-two"), Reason::TargetingMatch, "rule {i}");
+            assert_eq!(reason("last"), Reason::Default, "rule {i}");
         }
     }
 
