@@ -18,7 +18,9 @@
 //!   evaluation for the most used names), and rendering a value for
 //!   bucketing without allocating.
 //! - `matcher`: compiled clause operators and how each one matches.
-//! - `shared`: what one compile shares across flags: regexes by pattern and
+//! - `pattern`: `matches` patterns as dense DFAs, with the regex crate as
+//!   fallback.
+//! - `shared`: what one compile shares across flags: patterns and
 //!   the attribute cache slots.
 //! - `compile`: building a [`CompiledSnapshot`] from a snapshot: flags,
 //!   segments, serves, prerequisite graph checks.
@@ -37,6 +39,7 @@ mod compile;
 mod evaluate;
 mod evaluation;
 mod matcher;
+mod pattern;
 mod shared;
 
 pub use compile::{CompileError, CompiledSnapshot};

@@ -4,13 +4,13 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use regex::Regex;
 use rustc_hash::FxHashSet;
 use semver::Version;
 use vexil_proto::operand::{parse_date, parse_rfc3339, parse_semver};
 use vexil_proto::{Clause, Operator, Scalar};
 
 use crate::attribute::{AttrName, Lookups, ScalarRef};
+use crate::pattern::Pattern;
 use crate::shared::Shared;
 
 /// Lists longer than this are hashed; shorter ones are scanned, which is faster.
@@ -33,7 +33,7 @@ enum Matcher {
     Contains(Vec<Box<str>>),
     StartsWith(Vec<Box<str>>),
     EndsWith(Vec<Box<str>>),
-    Matches(Vec<Regex>),
+    Matches(Vec<Arc<Pattern>>),
     Number(Ordering, bool, Vec<f64>),
     Semver(Ordering, Vec<Version>),
     Date(Ordering, Vec<f64>),
@@ -190,7 +190,7 @@ impl CompiledClause {
             Operator::Matches => Matcher::Matches(
                 strings(clause)?
                     .iter()
-                    .map(|pattern| shared.regex(pattern))
+                    .map(|pattern| shared.pattern(pattern))
                     .collect::<Result<_, _>>()?,
             ),
             Operator::Eq => Matcher::Number(Ordering::Equal, true, numbers(clause)?),
@@ -258,7 +258,7 @@ impl Matcher {
             (Matcher::Contains(v), ScalarRef::Str(s)) => v.iter().any(|p| s.contains(&**p)),
             (Matcher::StartsWith(v), ScalarRef::Str(s)) => v.iter().any(|p| s.starts_with(&**p)),
             (Matcher::EndsWith(v), ScalarRef::Str(s)) => v.iter().any(|p| s.ends_with(&**p)),
-            (Matcher::Matches(v), ScalarRef::Str(s)) => v.iter().any(|re| re.is_match(s)),
+            (Matcher::Matches(v), ScalarRef::Str(s)) => v.iter().any(|p| p.is_match(s)),
             (Matcher::Number(order, or_equal, v), ScalarRef::Num(n)) => v
                 .iter()
                 .any(|value| compare(n.partial_cmp(value), *order, *or_equal)),

@@ -1,17 +1,18 @@
-//! What one compile shares across all flags and segments: compiled regexes
-//! by pattern, and the cache slots of the most used attribute names.
+//! What one compile shares across all flags and segments: compiled `matches`
+//! patterns, and the cache slots of the most used attribute names.
 
-use regex::Regex;
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
-use vexil_proto::operand::compile_regex;
 use vexil_proto::{Serve, Snapshot};
 
 use crate::attribute::{AttrName, SLOTS};
+use crate::pattern::Pattern;
 
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
-    /// Flags often share patterns, and a clone of a compiled regex shares its program.
-    regexes: FxHashMap<Box<str>, Regex>,
+    /// Flags often share patterns; each is compiled once and shared.
+    patterns: FxHashMap<Box<str>, Arc<Pattern>>,
     /// The `SLOTS` attribute names clauses use most, each with its slot in
     /// the per-evaluation lookup cache.
     slots: FxHashMap<Box<str>, u8>,
@@ -58,19 +59,19 @@ impl Shared {
             .map(|((name, _), slot)| (Box::<str>::from(name), slot))
             .collect();
         Shared {
-            regexes: FxHashMap::default(),
+            patterns: FxHashMap::default(),
             slots,
         }
     }
 
-    /// The compiled regex for `pattern`, compiled once per snapshot.
-    pub(crate) fn regex(&mut self, pattern: &str) -> Result<Regex, String> {
-        if let Some(regex) = self.regexes.get(pattern) {
-            return Ok(regex.clone());
+    /// The compiled form of a `matches` pattern, compiled once per snapshot.
+    pub(crate) fn pattern(&mut self, pattern: &str) -> Result<Arc<Pattern>, String> {
+        if let Some(compiled) = self.patterns.get(pattern) {
+            return Ok(Arc::clone(compiled));
         }
-        let regex = compile_regex(pattern)?;
-        self.regexes.insert(pattern.into(), regex.clone());
-        Ok(regex)
+        let compiled = Arc::new(Pattern::new(pattern)?);
+        self.patterns.insert(pattern.into(), Arc::clone(&compiled));
+        Ok(compiled)
     }
 
     /// The compiled form of an attribute name, with its cache slot if it has one.

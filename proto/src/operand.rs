@@ -146,6 +146,17 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Wherever the `semver` crate accepts a full version, the padded
+        /// parser reads exactly the same version.
+        #[test]
+        fn agrees_with_the_semver_crate(s in "[0-9]{1,3}(\\.[0-9]{1,3}){0,3}(-[0-9a-z.-]{0,6})?(\\+[0-9a-z.+-]{0,6})?") {
+            if let Ok(strict) = Version::parse(&s) {
+                proptest::prop_assert_eq!(parse_semver(&s), Some(strict));
+            }
+        }
+    }
+
     #[test]
     fn regexes_compile_within_limits() {
         assert!(compile_regex("^user-[0-9]+$").unwrap().is_match("user-42"));

@@ -1,0 +1,136 @@
+//! `matches` patterns: a fully compiled DFA when the pattern is small
+//! enough, with the `regex` crate behind it for everything else.
+//!
+//! A dense DFA searches with no per-search cache and no pool, so the
+//! patterns flags actually use (`@example\.(com|org)$`, `^beta-[0-9]+$`)
+//! cost a few nanoseconds per byte and can be shared by every clause and
+//! thread. Patterns whose DFA would be too large, and searches the DFA gives
+//! up on (a Unicode word boundary next to a non-ASCII byte), go to the
+//! `regex` crate, which accepts exactly the same syntax and semantics.
+
+use regex::Regex;
+use regex_automata::Input;
+use regex_automata::dfa::{Automaton, StartKind, dense};
+use vexil_proto::operand::compile_regex;
+
+/// Largest DFA (and determinization work) spent on one pattern; larger ones
+/// use the `regex` crate alone.
+const DFA_SIZE_LIMIT: usize = 128 * 1024;
+
+#[derive(Debug)]
+pub(crate) struct Pattern {
+    dfa: Option<dense::DFA<Vec<u32>>>,
+    regex: Regex,
+}
+
+impl Pattern {
+    /// Compiles a pattern within `proto::operand`'s limits, so the engine
+    /// accepts exactly what validation accepts.
+    pub(crate) fn new(pattern: &str) -> Result<Self, String> {
+        let regex = compile_regex(pattern)?;
+        let dfa = dense::Builder::new()
+            .configure(
+                dense::Config::new()
+                    .start_kind(StartKind::Unanchored)
+                    .dfa_size_limit(Some(DFA_SIZE_LIMIT))
+                    .determinize_size_limit(Some(DFA_SIZE_LIMIT)),
+            )
+            .build(pattern)
+            .ok();
+        Ok(Pattern { dfa, regex })
+    }
+
+    /// Whether the pattern matches anywhere in `haystack`.
+    pub(crate) fn is_match(&self, haystack: &str) -> bool {
+        if let Some(dfa) = &self.dfa {
+            let input = Input::new(haystack).earliest(true);
+            if let Ok(found) = dfa.try_search_fwd(&input) {
+                return found.is_some();
+            }
+        }
+        self.regex.is_match(haystack)
+    }
+
+    #[cfg(test)]
+    fn has_dfa(&self) -> bool {
+        self.dfa.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn small_patterns_get_a_dfa_and_large_ones_fall_back() {
+        assert!(Pattern::new(r"@example\.(com|org)$").unwrap().has_dfa());
+        assert!(
+            Pattern::new(r"^[a-z.]+@example\.(com|org)$")
+                .unwrap()
+                .has_dfa()
+        );
+        // Unicode classes make DFAs of hundreds of KiB.
+        assert!(!Pattern::new(r"\w+@\w+").unwrap().has_dfa());
+        assert!(Pattern::new(r"\w+@\w+").unwrap().is_match("ünï@x"));
+        assert!(Pattern::new("(").is_err());
+    }
+
+    #[test]
+    fn word_boundaries_next_to_unicode_fall_back_to_the_regex_crate() {
+        let pattern = Pattern::new(r"\bcafé\b").unwrap();
+        assert!(pattern.is_match("un café noir"));
+        assert!(!pattern.is_match("cafés"));
+        assert!(Pattern::new(r"\bnaïve\b").unwrap().is_match("so naïve."));
+    }
+
+    fn pattern() -> impl Strategy<Value = String> {
+        let atom = prop::sample::select(vec![
+            "a", "b", "é", "用", ".", r"\d", r"\w", r"\s", "[a-c]", "[^a]", r"\b", r"\B", "(?i)a",
+            r"\.", "-",
+        ]);
+        let piece = (
+            atom,
+            prop::sample::select(vec!["", "*", "+", "?", "{2}", "{1,3}"]),
+        )
+            .prop_map(|(a, q)| {
+                if a.starts_with("(?") || a.starts_with(r"\b") || a.starts_with(r"\B") {
+                    a.to_string()
+                } else {
+                    format!("{a}{q}")
+                }
+            });
+        (
+            any::<bool>(),
+            prop::collection::vec(piece, 1..5),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(start, pieces, alternate, end)| {
+                let body = if alternate && pieces.len() > 1 {
+                    let (left, right) = pieces.split_at(pieces.len() / 2);
+                    format!("(?:{}|{})", left.concat(), right.concat())
+                } else {
+                    pieces.concat()
+                };
+                format!(
+                    "{}{body}{}",
+                    if start { "^" } else { "" },
+                    if end { "$" } else { "" }
+                )
+            })
+    }
+
+    proptest! {
+        /// The DFA path and the regex crate agree on every pattern and haystack.
+        #[test]
+        fn dfa_agrees_with_the_regex_crate(pattern in pattern(), haystacks in prop::collection::vec("[abé用 .1-]{0,8}", 1..8)) {
+            let compiled = Pattern::new(&pattern).unwrap();
+            let reference = Regex::new(&pattern).unwrap();
+            for haystack in &haystacks {
+                prop_assert_eq!(compiled.is_match(haystack), reference.is_match(haystack), "{} on {:?}", pattern, haystack);
+            }
+        }
+    }
+}
