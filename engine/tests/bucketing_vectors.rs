@@ -182,20 +182,20 @@ fn rollout_flags_reproduce_the_vectors_end_to_end() {
                 r.variant.clone(),
             ));
             // An integer attribute renders without a decimal point.
-            if let Ok(n) = v.value.parse::<i64>() {
-                if n.to_string() == v.value {
-                    let key = format!("by-number-{i}-{j}");
-                    flags.push(rollout_flag(
-                        &key,
-                        json!({"salt": v.salt, "bucket_by": "n", "weights": weights}),
-                    ));
-                    expectations.push((
-                        key,
-                        Context::new("someone").with("n", n),
-                        v.bucket,
-                        r.variant.clone(),
-                    ));
-                }
+            if let Ok(n) = v.value.parse::<i64>()
+                && n.to_string() == v.value
+            {
+                let key = format!("by-number-{i}-{j}");
+                flags.push(rollout_flag(
+                    &key,
+                    json!({"salt": v.salt, "bucket_by": "n", "weights": weights}),
+                ));
+                expectations.push((
+                    key,
+                    Context::new("someone").with("n", n),
+                    v.bucket,
+                    r.variant.clone(),
+                ));
             }
             // The salt defaults to the flag key, where the salt is a valid key.
             if j == 0

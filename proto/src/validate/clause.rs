@@ -84,10 +84,10 @@ fn check_clause(problems: &mut Problems, path: &Path<'_>, clause: &Clause, segme
 
 /// What is wrong with one value of a clause with operator `op`, if anything.
 fn value_problem(op: Operator, value: &Scalar, refs: Option<&dyn References>) -> Option<String> {
-    if let Scalar::Number(n) = value {
-        if !n.is_finite() {
-            return Some("numbers must be finite".to_owned());
-        }
+    if let Scalar::Number(n) = value
+        && !n.is_finite()
+    {
+        return Some("numbers must be finite".to_owned());
     }
     if let Scalar::String(s) = value {
         // `matches` has its own, shorter limit, checked by `compile_regex`.
