@@ -148,6 +148,31 @@ fn check_targets(
     }
 }
 
+/// A rule id within [`MAX_TEXT_LEN`] and not used by an earlier rule of the
+/// same list (`ids` remembers where each id was first seen). Shared by flag
+/// configs and segments.
+pub(super) fn check_rule_id<'a>(
+    problems: &mut Problems,
+    rules_path: &Path<'_>,
+    ids: &mut HashMap<&'a str, usize>,
+    index: usize,
+    id: &'a str,
+) {
+    let rule_path = rules_path.index(index);
+    let id_path = rule_path.field("id");
+    check_len(problems, &id_path, id, MAX_TEXT_LEN);
+    if let Some(first) = ids.insert(id, index) {
+        problems.add(
+            &id_path,
+            format!(
+                "rule id {} is already used at {}",
+                quote(id),
+                rules_path.index(first).render()
+            ),
+        );
+    }
+}
+
 /// Rules: at most [`MAX_RULES`], unique non-empty ids, clauses, serve.
 fn check_rules(
     problems: &mut Problems,
@@ -167,18 +192,7 @@ fn check_rules(
                 "a rule needs an id, so reasons and metrics can name it",
             );
         } else {
-            check_len(problems, &id_path, &rule.id, MAX_TEXT_LEN);
-            if let Some(first) = ids.insert(&rule.id, i) {
-                let first_path = path.index(first);
-                problems.add(
-                    &id_path,
-                    format!(
-                        "rule id {} is already used at {}",
-                        quote(&rule.id),
-                        first_path.render()
-                    ),
-                );
-            }
+            check_rule_id(problems, path, &mut ids, i, &rule.id);
         }
         check_len(
             problems,

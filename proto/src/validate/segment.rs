@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use super::ValidationErrors;
 use super::clause::{Segments, check_clauses};
-use super::path::{Path, Problems, check_count, check_key, check_len, check_name, quote};
+use super::config::check_rule_id;
+use super::path::{Path, Problems, check_count, check_key, check_len, check_name};
 use crate::limits::{MAX_RULES, MAX_SEGMENT_KEYS, MAX_TEXT_LEN, MAX_VALUE_LEN};
 use crate::segment::Segment;
 
@@ -71,21 +72,9 @@ pub(super) fn check_segment(problems: &mut Problems, path: &Path<'_>, segment: &
     let mut ids: HashMap<&str, usize> = HashMap::new();
     for (i, rule) in segment.rules.iter().take(MAX_RULES).enumerate() {
         let rule_path = rules_path.index(i);
-        let id_path = rule_path.field("id");
         // Segment rule ids are optional; the ones given must be unique.
         if !rule.id.is_empty() {
-            check_len(problems, &id_path, &rule.id, MAX_TEXT_LEN);
-            if let Some(first) = ids.insert(&rule.id, i) {
-                let first_path = rules_path.index(first);
-                problems.add(
-                    &id_path,
-                    format!(
-                        "rule id {} is already used at {}",
-                        quote(&rule.id),
-                        first_path.render()
-                    ),
-                );
-            }
+            check_rule_id(problems, &rules_path, &mut ids, i, &rule.id);
         }
         check_clauses(
             problems,
