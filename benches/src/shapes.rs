@@ -1,10 +1,9 @@
 //! One builder per benchmarked flag shape, the segment they use, and a small
 //! snapshot holding one flag of each shape.
 
-use serde_json::Value;
 use vexil_proto::{
-    Clause, FlagConfig, FlagKind, Operator, Rollout, Rule, Scalar, Segment, SegmentRule, Serve,
-    Snapshot, SnapshotFlag, Variant, WeightedVariant,
+    Clause, FlagConfig, Operator, Rollout, Rule, Scalar, Segment, SegmentRule, Serve, Snapshot,
+    SnapshotFlag, WeightedVariant,
 };
 
 /// The flag of [`snapshot`] built by [`boolean`].
@@ -183,26 +182,11 @@ pub fn segment(key: &str, included: usize) -> Segment {
 /// An enabled boolean flag with these rules, serving `off` when disabled and
 /// `default` to whoever matches no rule.
 fn boolean_flag(key: &str, rules: Vec<Rule>, default: &str) -> SnapshotFlag {
-    let variant = |key: &str, value: bool| Variant {
-        key: key.into(),
-        value: Value::Bool(value),
-        name: None,
-        description: None,
+    let config = FlagConfig {
+        rules,
+        ..FlagConfig::new("off", Serve::Variant(default.into()))
     };
-    SnapshotFlag {
-        key: key.into(),
-        kind: FlagKind::Boolean,
-        variants: vec![variant("on", true), variant("off", false)],
-        config: FlagConfig {
-            enabled: true,
-            off_variant: "off".into(),
-            targets: Vec::new(),
-            rules,
-            default_serve: Serve::Variant(default.into()),
-            prerequisites: Vec::new(),
-            version: 1,
-        },
-    }
+    SnapshotFlag::boolean(key, config)
 }
 
 fn rule<const N: usize>(id: &str, clauses: [Clause; N], serve: Serve) -> Rule {

@@ -13,15 +13,6 @@ use vexil_proto::{
 
 const KEYS: usize = 100_000;
 
-fn variant(key: &str, value: serde_json::Value) -> Variant {
-    Variant {
-        key: key.into(),
-        value,
-        name: None,
-        description: None,
-    }
-}
-
 fn weights(shares: &[(&str, u32)]) -> Vec<WeightedVariant> {
     shares
         .iter()
@@ -33,7 +24,10 @@ fn weights(shares: &[(&str, u32)]) -> Vec<WeightedVariant> {
 }
 
 fn rollout_flag(key: &str, salt: Option<&str>, shares: &[(&str, u32)]) -> SnapshotFlag {
-    let variants = shares.iter().map(|(v, _)| variant(v, json!(v))).collect();
+    let variants = shares
+        .iter()
+        .map(|(v, _)| Variant::new(*v, json!(v)))
+        .collect();
     SnapshotFlag {
         key: key.into(),
         kind: FlagKind::String,
@@ -222,11 +216,7 @@ fn flag(key: String) -> impl Strategy<Value = SnapshotFlag> {
                 SnapshotFlag {
                     key: key.clone(),
                     kind: FlagKind::Boolean,
-                    variants: vec![
-                        variant("on", json!(true)),
-                        variant("off", json!(false)),
-                        variant("a", json!("a")),
-                    ],
+                    variants: [Variant::boolean_pair(), vec![Variant::new("a", "a")]].concat(),
                     config: FlagConfig {
                         enabled,
                         off_variant,

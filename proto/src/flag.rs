@@ -82,6 +82,23 @@ pub struct Variant {
     pub description: Option<String>,
 }
 
+impl Variant {
+    /// A variant with no label or description.
+    pub fn new(key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        Variant {
+            key: key.into(),
+            value: value.into(),
+            name: None,
+            description: None,
+        }
+    }
+
+    /// The two variants of every boolean flag: `on` (true) and `off` (false).
+    pub fn boolean_pair() -> Vec<Variant> {
+        vec![Variant::new("on", true), Variant::new("off", false)]
+    }
+}
+
 /// How a flag is served in one environment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,6 +121,22 @@ pub struct FlagConfig {
     /// Bumped by every change to this config; the `If-Match` of its writes.
     #[serde(default)]
     pub version: u64,
+}
+
+impl FlagConfig {
+    /// An enabled config serving `default_serve` to everyone, with no
+    /// targets, rules or prerequisites.
+    pub fn new(off_variant: impl Into<String>, default_serve: Serve) -> Self {
+        FlagConfig {
+            enabled: true,
+            off_variant: off_variant.into(),
+            targets: Vec::new(),
+            rules: Vec::new(),
+            default_serve,
+            prerequisites: Vec::new(),
+            version: 0,
+        }
+    }
 }
 
 /// Context keys that get one variant regardless of rules.

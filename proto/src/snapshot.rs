@@ -46,6 +46,18 @@ pub enum PatchError {
     NotForward { from: u64, to: u64 },
 }
 
+impl SnapshotFlag {
+    /// A boolean flag (`on`/`off`) with this config.
+    pub fn boolean(key: impl Into<String>, config: FlagConfig) -> Self {
+        SnapshotFlag {
+            key: key.into(),
+            kind: FlagKind::Boolean,
+            variants: Variant::boolean_pair(),
+            config,
+        }
+    }
+}
+
 impl Snapshot {
     /// Applies a patch in place: upserts replace by key (or append), deletes
     /// remove by key, and the version becomes `to_version`. Nothing changes
@@ -103,33 +115,11 @@ mod tests {
     use crate::flag::Serve;
 
     fn flag(key: &str, enabled: bool) -> SnapshotFlag {
-        SnapshotFlag {
-            key: key.into(),
-            kind: FlagKind::Boolean,
-            variants: vec![
-                Variant {
-                    key: "on".into(),
-                    value: true.into(),
-                    name: None,
-                    description: None,
-                },
-                Variant {
-                    key: "off".into(),
-                    value: false.into(),
-                    name: None,
-                    description: None,
-                },
-            ],
-            config: FlagConfig {
-                enabled,
-                off_variant: "off".into(),
-                targets: vec![],
-                rules: vec![],
-                default_serve: Serve::Variant("on".into()),
-                prerequisites: vec![],
-                version: 1,
-            },
-        }
+        let config = FlagConfig {
+            enabled,
+            ..FlagConfig::new("off", Serve::Variant("on".into()))
+        };
+        SnapshotFlag::boolean(key, config)
     }
 
     #[test]

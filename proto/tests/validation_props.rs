@@ -88,12 +88,7 @@ fn variant() -> impl Strategy<Value = Variant> {
         any::<i64>().prop_map(serde_json::Value::from),
         text().prop_map(serde_json::Value::from),
     ];
-    (text(), value).prop_map(|(key, value)| Variant {
-        key,
-        value,
-        name: None,
-        description: None,
-    })
+    (text(), value).prop_map(|(key, value)| Variant::new(key, value))
 }
 
 fn kind() -> impl Strategy<Value = FlagKind> {
@@ -303,12 +298,7 @@ fn valid_flag() -> impl Strategy<Value = (Vec<Variant>, FlagConfig)> {
     (1..6usize)
         .prop_flat_map(|n| {
             let variants: Vec<Variant> = (0..n)
-                .map(|i| Variant {
-                    key: format!("v{i}"),
-                    value: format!("value {i}").into(),
-                    name: None,
-                    description: None,
-                })
+                .map(|i| Variant::new(format!("v{i}"), format!("value {i}")))
                 .collect();
             let rules = prop::collection::vec(
                 (prop::collection::vec(valid_clause(), 0..4), valid_serve(n)),
@@ -364,33 +354,8 @@ fn valid_flag() -> impl Strategy<Value = (Vec<Variant>, FlagConfig)> {
 
 /// Two boolean flags and the segment the valid clauses refer to.
 fn environment() -> Snapshot {
-    let boolean = |key: &str| SnapshotFlag {
-        key: key.into(),
-        kind: FlagKind::Boolean,
-        variants: vec![
-            Variant {
-                key: "on".into(),
-                value: true.into(),
-                name: None,
-                description: None,
-            },
-            Variant {
-                key: "off".into(),
-                value: false.into(),
-                name: None,
-                description: None,
-            },
-        ],
-        config: FlagConfig {
-            enabled: true,
-            off_variant: "off".into(),
-            targets: vec![],
-            rules: vec![],
-            default_serve: Serve::Variant("on".into()),
-            prerequisites: vec![],
-            version: 1,
-        },
-    };
+    let boolean =
+        |key: &str| SnapshotFlag::boolean(key, FlagConfig::new("off", Serve::Variant("on".into())));
     Snapshot {
         environment: "production".into(),
         version: 1,
