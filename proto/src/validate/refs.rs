@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use super::path::{Path, Problems, quote};
 use crate::flag::Prerequisite;
 use crate::limits::MAX_PREREQUISITE_DEPTH;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, SnapshotFlag};
 
 /// The rest of the project and environment, as seen by
 /// [`validate_flag_config`](super::validate_flag_config): the server
@@ -48,19 +48,12 @@ impl References for Snapshot {
     }
 
     fn flag_variants(&self, key: &str) -> Option<Vec<String>> {
-        self.flag(key)
-            .map(|f| f.variants.iter().map(|v| v.key.clone()).collect())
+        self.flag(key).map(variant_keys)
     }
 
     fn prerequisites_of(&self, flag_key: &str) -> Vec<String> {
         self.flag(flag_key)
-            .map(|f| {
-                f.config
-                    .prerequisites
-                    .iter()
-                    .map(|p| p.flag.clone())
-                    .collect()
-            })
+            .map(prerequisite_flags)
             .unwrap_or_default()
     }
 
@@ -71,6 +64,20 @@ impl References for Snapshot {
             .map(|f| f.key.clone())
             .collect()
     }
+}
+
+/// A flag's variant keys, as [`References::flag_variants`] returns them.
+pub(super) fn variant_keys(flag: &SnapshotFlag) -> Vec<String> {
+    flag.variants.iter().map(|v| v.key.clone()).collect()
+}
+
+/// The flags a flag lists as prerequisites, as [`References::prerequisites_of`] returns them.
+pub(super) fn prerequisite_flags(flag: &SnapshotFlag) -> Vec<String> {
+    flag.config
+        .prerequisites
+        .iter()
+        .map(|p| p.flag.clone())
+        .collect()
 }
 
 /// Which way a walk follows prerequisite links.

@@ -6,7 +6,7 @@ use super::ValidationErrors;
 use super::config::check_config;
 use super::flag::check_variants;
 use super::path::{Path, Problems, check_key, quote};
-use super::refs::References;
+use super::refs::{References, prerequisite_flags, variant_keys};
 use super::segment::check_segment;
 use crate::snapshot::{Snapshot, SnapshotFlag};
 
@@ -110,21 +110,14 @@ impl References for Index<'_> {
     }
 
     fn flag_variants(&self, key: &str) -> Option<Vec<String>> {
-        self.flags
-            .get(key)
-            .map(|f| f.variants.iter().map(|v| v.key.clone()).collect())
+        self.flags.get(key).copied().map(variant_keys)
     }
 
     fn prerequisites_of(&self, flag_key: &str) -> Vec<String> {
         self.flags
             .get(flag_key)
-            .map(|f| {
-                f.config
-                    .prerequisites
-                    .iter()
-                    .map(|p| p.flag.clone())
-                    .collect()
-            })
+            .copied()
+            .map(prerequisite_flags)
             .unwrap_or_default()
     }
 }
