@@ -5,81 +5,67 @@
 use std::fs;
 use std::path::PathBuf;
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 use vexil_engine::CompiledSnapshot;
 use vexil_engine::bucket::{bucket, hash, pick_variant};
 use vexil_proto::{Context, Reason, Snapshot, WeightedVariant};
 
-fn vectors() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/vectors/bucketing.json");
-    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).expect("bucketing.json is JSON")
+/// `spec/vectors/bucketing.json`. Unknown fields are rejected, so a vector
+/// format change cannot be silently ignored.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Vectors {
+    #[serde(rename = "description")]
+    _description: String,
+    bucketing: Vec<HashVector>,
+    rollouts: Vec<RolloutVector>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct HashVector {
     salt: String,
     value: String,
     hashed: String,
+    #[serde(rename = "murmur3_x86_32")]
     murmur3: u32,
     bucket: u32,
 }
 
-fn hash_vectors() -> Vec<HashVector> {
-    let doc = vectors();
-    let list = doc["bucketing"].as_array().expect("`bucketing` is a list");
-    assert!(!list.is_empty());
-    list.iter()
-        .map(|v| {
-            let text = |field: &str| {
-                v[field]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("{field} in {v}"))
-                    .to_owned()
-            };
-            let number = |field: &str| {
-                u32::try_from(
-                    v[field]
-                        .as_u64()
-                        .unwrap_or_else(|| panic!("{field} in {v}")),
-                )
-                .expect("fits in u32")
-            };
-            HashVector {
-                salt: text("salt"),
-                value: text("value"),
-                hashed: text("hashed"),
-                murmur3: number("murmur3_x86_32"),
-                bucket: number("bucket"),
-            }
-        })
-        .collect()
-}
-
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RolloutVector {
     bucket: u32,
+    #[serde(deserialize_with = "weight_pairs")]
     weights: Vec<WeightedVariant>,
     variant: String,
 }
 
+/// The vectors write weights as `[variant, weight]` pairs.
+fn weight_pairs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<WeightedVariant>, D::Error> {
+    let pairs = Vec::<(String, u32)>::deserialize(d)?;
+    Ok(pairs
+        .into_iter()
+        .map(|(variant, weight)| WeightedVariant { variant, weight })
+        .collect())
+}
+
+fn vectors() -> Vectors {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/vectors/bucketing.json");
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let vectors: Vectors =
+        serde_json::from_str(&text).expect("bucketing.json has the vector format");
+    assert!(!vectors.bucketing.is_empty() && !vectors.rollouts.is_empty());
+    vectors
+}
+
+fn hash_vectors() -> Vec<HashVector> {
+    vectors().bucketing
+}
+
 fn rollout_vectors() -> Vec<RolloutVector> {
-    let doc = vectors();
-    let list = doc["rollouts"].as_array().expect("`rollouts` is a list");
-    assert!(!list.is_empty());
-    list.iter()
-        .map(|v| RolloutVector {
-            bucket: u32::try_from(v["bucket"].as_u64().expect("bucket")).expect("fits in u32"),
-            weights: v["weights"]
-                .as_array()
-                .expect("weights")
-                .iter()
-                .map(|pair| WeightedVariant {
-                    variant: pair[0].as_str().expect("variant name").to_owned(),
-                    weight: u32::try_from(pair[1].as_u64().expect("weight")).expect("fits in u32"),
-                })
-                .collect(),
-            variant: v["variant"].as_str().expect("variant").to_owned(),
-        })
-        .collect()
+    vectors().rollouts
 }
 
 #[test]
