@@ -40,7 +40,10 @@ impl CompiledSnapshot {
             return Evaluation::error(ErrorCode::FlagNotFound);
         };
         let Some(body) = &flag.body else {
-            return Evaluation::error(ErrorCode::ParseError);
+            return Evaluation {
+                kind: Some(flag.kind),
+                ..Evaluation::error(ErrorCode::ParseError)
+            };
         };
         if !body.enabled {
             return served(flag, body.off, Reason::Disabled);
@@ -131,6 +134,7 @@ fn served(flag: &CompiledFlag, variant: usize, reason: Reason) -> Evaluation<'_>
             bucket: None,
             prerequisite: None,
             error_code: None,
+            kind: Some(flag.kind),
         },
         None => Evaluation::error(ErrorCode::General),
     }

@@ -1,7 +1,7 @@
 //! The result of one evaluation, borrowed from the compiled snapshot.
 
 use serde_json::Value;
-use vexil_proto::{ErrorCode, EvaluationResult, Reason};
+use vexil_proto::{ErrorCode, EvaluationResult, FlagKind, Reason};
 
 /// What a context gets for one flag, and why. Borrows from the
 /// [`crate::CompiledSnapshot`], so producing it allocates nothing.
@@ -23,6 +23,9 @@ pub struct Evaluation<'a> {
     pub prerequisite: Option<&'a str>,
     /// Set with reason `ERROR`.
     pub error_code: Option<ErrorCode>,
+    /// The flag's kind, so typed SDK calls can report `TYPE_MISMATCH`
+    /// without a second lookup; `None` when the flag does not exist.
+    pub kind: Option<FlagKind>,
 }
 
 impl<'a> Evaluation<'a> {
@@ -36,6 +39,7 @@ impl<'a> Evaluation<'a> {
             bucket: None,
             prerequisite: None,
             error_code: Some(code),
+            kind: None,
         }
     }
 

@@ -155,10 +155,11 @@ impl Client {
         extract: impl FnOnce(&Value) -> Option<T>,
     ) -> Option<T> {
         let snapshot = self.shared.snapshot.load();
-        if is_other_kind(&snapshot, flag_key, expected) {
+        let evaluation = snapshot.evaluate(flag_key, ctx);
+        if is_other_kind(evaluation.kind, expected) {
             return None;
         }
-        snapshot.evaluate(flag_key, ctx).value.and_then(extract)
+        evaluation.value.and_then(extract)
     }
 
     fn details<T>(
@@ -170,10 +171,10 @@ impl Client {
         extract: impl FnOnce(&Value) -> Option<T>,
     ) -> Details<T> {
         let snapshot = self.shared.snapshot.load();
-        if is_other_kind(&snapshot, flag_key, expected) {
+        let evaluation = snapshot.evaluate(flag_key, ctx);
+        if is_other_kind(evaluation.kind, expected) {
             return Details::error(default, ErrorCode::TypeMismatch);
         }
-        let evaluation = snapshot.evaluate(flag_key, ctx);
         match evaluation.value {
             // The engine's own error (missing flag, failed compile): its
             // reason and code, the caller's default.
@@ -188,8 +189,8 @@ impl Client {
     }
 }
 
-fn is_other_kind(snapshot: &CompiledSnapshot, flag_key: &str, expected: Option<FlagKind>) -> bool {
-    match (expected, snapshot.flag_kind(flag_key)) {
+fn is_other_kind(actual: Option<FlagKind>, expected: Option<FlagKind>) -> bool {
+    match (expected, actual) {
         (Some(expected), Some(actual)) => expected != actual,
         _ => false,
     }
