@@ -318,7 +318,10 @@ fn typed<T>(
         .values
         .iter()
         .map(|v| {
-            parse(v).ok_or_else(|| format!("`{}` needs {expected} values, got {v:?}", clause.op))
+            parse(v).ok_or_else(|| {
+                let got = serde_json::to_string(v).unwrap_or_default();
+                format!("`{}` needs {expected} values, got {got}", clause.op)
+            })
         })
         .collect()
 }
