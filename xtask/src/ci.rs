@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::tools::{self, cargo, command, output_of, repo_root, run};
+use crate::tools::{self, cargo, command, output_of, repo_root, run, target_dir};
 
 /// Test databases the storage suites of later issues read; a developer with
 /// other servers sets these variables and they are left alone.
@@ -179,12 +179,6 @@ fn generate_wasm_packages(wasm_bindgen: &Path) -> Result<()> {
         .len();
     println!("vexil_wasm_bg.wasm: {} KiB", size / 1024);
     Ok(())
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target"))
 }
 
 fn wasm_pkg_dir() -> PathBuf {

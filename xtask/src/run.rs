@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use anyhow::{Result, bail};
 
-use crate::tools::{cargo, command, repo_root, run as run_command};
+use crate::tools::{cargo, command, repo_root, run as run_command, target_dir};
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_DATA_DIR: &str = "./data";
@@ -19,17 +19,9 @@ pub fn run(server_args: Vec<String>) -> Result<()> {
     }
     run_command(cargo().args(["build", "-p", "vexil-server", "--bin", "vexil"]))?;
 
-    let mut serve = cargo();
-    serve.args([
-        "run",
-        "--quiet",
-        "-p",
-        "vexil-server",
-        "--bin",
-        "vexil",
-        "--",
-        "serve",
-    ]);
+    // Built once above; run the binary itself so Ctrl-C reaches the server.
+    let mut serve = command(target_dir().join("debug").join("vexil"));
+    serve.arg("serve");
     if !has_flag(&server_args, "--data-dir") && std::env::var_os("VEXIL_DATA_DIR").is_none() {
         serve.args(["--data-dir", DEFAULT_DATA_DIR]);
     }

@@ -114,6 +114,13 @@ fn find_locked_version(lock: &str, package: &str) -> Option<String> {
     None
 }
 
+/// Where cargo puts build output: `CARGO_TARGET_DIR`, or `target/` in the repo.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
