@@ -6,6 +6,8 @@ use std::fmt::{self, Write};
 
 use vexil_proto::{AttributeValue, Context, Scalar};
 
+use crate::memo::Memo;
+
 /// How many attribute names get a slot in the per-evaluation cache.
 pub(crate) const SLOTS: usize = 16;
 
@@ -22,13 +24,15 @@ pub(crate) enum AttrName {
     },
 }
 
-/// The attributes one evaluation has looked up so far. Rules of a flag (and
-/// every flag in an evaluate-all) name the same few attributes again and
-/// again; each is hashed and found once. Lives on the stack.
+/// What one evaluation has learnt about its context so far: the attributes
+/// it looked up, and the results of repeated clauses ([`Memo`]). Rules of a
+/// flag (and every flag in an evaluate-all) name the same few attributes
+/// again and again; each is hashed and found once. Lives on the stack.
 #[derive(Debug)]
 pub(crate) struct Lookups<'c> {
     ctx: &'c Context,
     cache: [Cached<'c>; SLOTS],
+    pub(crate) memo: Memo,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +47,7 @@ impl<'c> Lookups<'c> {
         Lookups {
             ctx,
             cache: [Cached::Unknown; SLOTS],
+            memo: Memo::default(),
         }
     }
 
@@ -102,14 +107,6 @@ impl<'c> From<&'c Scalar> for ScalarRef<'c> {
 }
 
 impl<'c> AttrRef<'c> {
-    /// Whether any element satisfies `pred` (a list matches when any element does).
-    pub(crate) fn any(self, mut pred: impl FnMut(ScalarRef<'c>) -> bool) -> bool {
-        match self {
-            AttrRef::Str(s) => pred(ScalarRef::Str(s)),
-            AttrRef::Value(value) => value.as_slice().iter().any(|s| pred(s.into())),
-        }
-    }
-
     /// Calls `f` with the attribute rendered for bucketing: strings as they
     /// are, booleans as `true`/`false`, numbers in shortest decimal form with
     /// no decimal point when integral (`-0` as `0`). `None` for lists and

@@ -26,12 +26,30 @@ pub fn hash(salt: &str, value: &str) -> u32 {
                 *colon = b':';
                 rest.copy_from_slice(value);
             }
-            murmur3::murmur3_32(&mut &*buf, 0).unwrap_or_default()
+            murmur3::murmur3_32(&mut Words(buf), 0).unwrap_or_default()
         }
         None => {
             let mut bytes = salt.chain(&b":"[..]).chain(value);
             murmur3::murmur3_32(&mut bytes, 0).unwrap_or_default()
         }
+    }
+}
+
+/// Bytes read four at a time: `murmur3` reads its input in 4-byte blocks,
+/// and a fixed-size copy is a single load, where `Read for &[u8]` copies
+/// through `memcpy` for every block.
+struct Words<'a>(&'a [u8]);
+
+impl Read for Words<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let (Some(dst), Some((src, rest))) =
+            (buf.first_chunk_mut::<4>(), self.0.split_first_chunk::<4>())
+        {
+            *dst = *src;
+            self.0 = rest;
+            return Ok(4);
+        }
+        self.0.read(buf)
     }
 }
 

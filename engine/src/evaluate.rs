@@ -22,12 +22,11 @@ impl CompiledSnapshot {
     /// is looked up once for all flags.
     pub fn evaluate_all<'a>(&'a self, ctx: &Context) -> Vec<(&'a str, Evaluation<'a>)> {
         let mut lookups = Lookups::new(ctx);
-        (0..self.flags.len())
-            .filter_map(|i| {
-                let flag = self.flags.get(i)?;
-                Some((&*flag.key, self.evaluate_index(i, &mut lookups, 0)))
-            })
-            .collect()
+        let mut all = Vec::with_capacity(self.flags.len());
+        for (i, flag) in self.flags.iter().enumerate() {
+            all.push((&*flag.key, self.evaluate_index(i, &mut lookups, 0)));
+        }
+        all
     }
 
     fn evaluate_index<'a>(

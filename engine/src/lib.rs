@@ -15,13 +15,16 @@
 //! - `bucket`: murmur3 bucketing and weighted variant picking (golden vectors
 //!   in `spec/vectors/bucketing.json`).
 //! - `attribute`: looking up a clause's attribute in a context (cached per
-//!   evaluation for the most used names), and rendering a value for
-//!   bucketing without allocating.
+//!   evaluation for the most used names, next to the clause memo), and
+//!   rendering a value for bucketing without allocating.
 //! - `matcher`: compiled clause operators and how each one matches.
+//! - `memo`: remembering the results of clauses a snapshot repeats, once
+//!   per evaluation.
+//! - `version`: SemVer parsing and precedence without allocating.
 //! - `pattern`: `matches` patterns as dense DFAs, with the regex crate as
 //!   fallback.
-//! - `shared`: what one compile shares across flags: patterns and
-//!   the attribute cache slots.
+//! - `shared`: what one compile shares across flags: patterns, the
+//!   attribute cache slots and the clause memo slots.
 //! - `compile`: building a [`CompiledSnapshot`] from a snapshot: flags,
 //!   segments, serves, prerequisite graph checks.
 //! - `evaluate`: the evaluation order (disabled, prerequisites, targets,
@@ -39,8 +42,10 @@ mod compile;
 mod evaluate;
 mod evaluation;
 mod matcher;
+mod memo;
 mod pattern;
 mod shared;
+mod version;
 
 pub use compile::{CompileError, CompiledSnapshot};
 pub use evaluation::Evaluation;

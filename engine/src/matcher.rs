@@ -4,14 +4,15 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+use memchr::memmem::Finder;
 use rustc_hash::FxHashSet;
-use semver::Version;
-use vexil_proto::operand::{parse_date, parse_rfc3339, parse_semver};
-use vexil_proto::{Clause, Operator, Scalar};
+use vexil_proto::operand::{parse_date, parse_rfc3339};
+use vexil_proto::{AttributeValue, Clause, Operator, Scalar};
 
-use crate::attribute::{AttrName, Lookups, ScalarRef};
+use crate::attribute::{AttrName, AttrRef, Lookups, ScalarRef};
 use crate::pattern::Pattern;
 use crate::shared::Shared;
+use crate::version::{Version, VersionRef};
 
 /// Lists longer than this are hashed; shorter ones are scanned, which is faster.
 const SMALL_LIST: usize = 16;
@@ -25,12 +26,14 @@ pub(crate) struct CompiledClause {
     attribute: AttrName,
     matcher: Matcher,
     negate: bool,
+    /// The clause's slot in [`crate::memo::Memo`] when the snapshot repeats it.
+    memo: Option<u8>,
 }
 
 #[derive(Debug)]
 enum Matcher {
     In(InSet),
-    Contains(Vec<Box<str>>),
+    Contains(Vec<Finder<'static>>),
     StartsWith(Vec<Box<str>>),
     EndsWith(Vec<Box<str>>),
     Matches(Vec<Arc<Pattern>>),
@@ -184,7 +187,12 @@ impl CompiledClause {
         let values = &clause.values;
         let matcher = match clause.op {
             Operator::In => Matcher::In(InSet::new(values)),
-            Operator::Contains => Matcher::Contains(strings(clause)?),
+            Operator::Contains => Matcher::Contains(
+                strings(clause)?
+                    .iter()
+                    .map(|needle| Finder::new(needle.as_bytes()).into_owned())
+                    .collect(),
+            ),
             Operator::StartsWith => Matcher::StartsWith(strings(clause)?),
             Operator::EndsWith => Matcher::EndsWith(strings(clause)?),
             Operator::Matches => Matcher::Matches(
@@ -220,18 +228,39 @@ impl CompiledClause {
             attribute: shared.attribute(&clause.attribute),
             matcher,
             negate: clause.negate,
+            memo: shared.memo_slot(clause),
         })
     }
 
-    /// Whether the clause holds for `ctx`. A missing attribute is false even
-    /// under `negate`; `exists` and `in_segment` do not read the value.
+    /// Whether the clause holds for the context, computed once per
+    /// evaluation when the clause has a memo slot.
     pub(crate) fn matches(&self, lookups: &mut Lookups<'_>) -> bool {
+        let Some(slot) = self.memo else {
+            return self.evaluate(lookups);
+        };
+        if let Some(result) = lookups.memo.get(slot) {
+            return result;
+        }
+        let result = self.evaluate(lookups);
+        lookups.memo.set(slot, result);
+        result
+    }
+
+    /// A missing attribute is false even under `negate`; `exists` and
+    /// `in_segment` do not read the value; a list matches when any element does.
+    fn evaluate(&self, lookups: &mut Lookups<'_>) -> bool {
         let matched = match &self.matcher {
             Matcher::Exists => lookups.get(&self.attribute).is_some(),
             Matcher::InSegment(segments) => segments.iter().any(|s| s.contains(lookups)),
             matcher => match lookups.get(&self.attribute) {
                 None => return false,
-                Some(attr) => attr.any(|element| matcher.matches(element)),
+                Some(AttrRef::Str(s)) => matcher.matches(ScalarRef::Str(s)),
+                Some(AttrRef::Value(AttributeValue::Scalar(scalar))) => {
+                    matcher.matches(scalar.into())
+                }
+                Some(AttrRef::Value(AttributeValue::List(list))) => {
+                    list.iter().any(|element| matcher.matches(element.into()))
+                }
             },
         };
         matched != self.negate
@@ -255,7 +284,9 @@ impl Matcher {
     fn matches(&self, element: ScalarRef<'_>) -> bool {
         match (self, element) {
             (Matcher::In(set), element) => set.contains(element),
-            (Matcher::Contains(v), ScalarRef::Str(s)) => v.iter().any(|p| s.contains(&**p)),
+            (Matcher::Contains(v), ScalarRef::Str(s)) => {
+                v.iter().any(|p| p.find(s.as_bytes()).is_some())
+            }
             (Matcher::StartsWith(v), ScalarRef::Str(s)) => v.iter().any(|p| s.starts_with(&**p)),
             (Matcher::EndsWith(v), ScalarRef::Str(s)) => v.iter().any(|p| s.ends_with(&**p)),
             (Matcher::Matches(v), ScalarRef::Str(s)) => v.iter().any(|p| p.is_match(s)),
@@ -263,9 +294,9 @@ impl Matcher {
                 .iter()
                 .any(|value| compare(n.partial_cmp(value), *order, *or_equal)),
             (Matcher::Semver(order, v), ScalarRef::Str(s)) => {
-                parse_semver(s).is_some_and(|version| {
+                VersionRef::parse(s).is_some_and(|version| {
                     v.iter()
-                        .any(|value| version.cmp_precedence(value) == *order)
+                        .any(|value| version.cmp_precedence(&value.as_ref()) == *order)
                 })
             }
             (Matcher::Date(order, v), element) => {
@@ -301,7 +332,7 @@ fn numbers(clause: &Clause) -> Result<Vec<f64>, String> {
 
 fn semvers(clause: &Clause) -> Result<Vec<Version>, String> {
     typed(clause, "semantic version", |v| {
-        v.as_str().and_then(parse_semver)
+        v.as_str().and_then(Version::parse)
     })
 }
 

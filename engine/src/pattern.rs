@@ -9,8 +9,12 @@
 //! `regex` crate, which accepts exactly the same syntax and semantics.
 
 use regex::Regex;
-use regex_automata::Input;
+use regex_automata::Anchored;
 use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::nfa::thompson;
+use regex_automata::util::primitives::StateID;
+use regex_automata::util::start;
+use regex_syntax::hir::Look;
 use vexil_proto::operand::compile_regex;
 
 /// Largest DFA (and determinization work) spent on one pattern; larger ones
@@ -19,8 +23,22 @@ const DFA_SIZE_LIMIT: usize = 128 * 1024;
 
 #[derive(Debug)]
 pub(crate) struct Pattern {
-    dfa: Option<dense::DFA<Vec<u32>>>,
+    dfa: Option<Scan>,
     regex: Regex,
+}
+
+/// A DFA with its start state, and the direction it scans the haystack in.
+#[derive(Debug)]
+struct Scan {
+    dfa: dense::DFA<Vec<u32>>,
+    /// Searches always cover the whole haystack, so nothing is before (or,
+    /// in reverse, after) it and the start state never changes.
+    start: StateID,
+    /// For patterns every match of which ends at the end of the haystack
+    /// (`@example\.com$`), the DFA is of the reversed pattern, anchored at
+    /// the end and run backwards: a haystack with the wrong suffix is
+    /// rejected after a byte or two instead of a whole forward scan.
+    reverse: bool,
 }
 
 impl Pattern {
@@ -28,32 +46,89 @@ impl Pattern {
     /// accepts exactly what validation accepts.
     pub(crate) fn new(pattern: &str) -> Result<Self, String> {
         let regex = compile_regex(pattern)?;
-        let dfa = dense::Builder::new()
-            .configure(
-                dense::Config::new()
-                    .start_kind(StartKind::Unanchored)
-                    .dfa_size_limit(Some(DFA_SIZE_LIMIT))
-                    .determinize_size_limit(Some(DFA_SIZE_LIMIT)),
-            )
-            .build(pattern)
-            .ok();
-        Ok(Pattern { dfa, regex })
+        let reverse = regex_automata::util::syntax::parse(pattern)
+            .is_ok_and(|hir| hir.properties().look_set_suffix().contains(Look::End));
+        Ok(Pattern {
+            dfa: Scan::new(pattern, reverse),
+            regex,
+        })
     }
 
     /// Whether the pattern matches anywhere in `haystack`.
     pub(crate) fn is_match(&self, haystack: &str) -> bool {
-        if let Some(dfa) = &self.dfa {
-            let input = Input::new(haystack).earliest(true);
-            if let Ok(found) = dfa.try_search_fwd(&input) {
-                return found.is_some();
+        let scanned = self.dfa.as_ref().and_then(|scan| {
+            let bytes = haystack.as_bytes();
+            if scan.reverse {
+                scan.run(bytes.iter().rev())
+            } else {
+                scan.run(bytes.iter())
             }
-        }
-        self.regex.is_match(haystack)
+        });
+        scanned.unwrap_or_else(|| self.regex.is_match(haystack))
     }
 
     #[cfg(test)]
     fn has_dfa(&self) -> bool {
         self.dfa.is_some()
+    }
+
+    #[cfg(test)]
+    fn scans_backwards(&self) -> bool {
+        self.dfa.as_ref().is_some_and(|scan| scan.reverse)
+    }
+}
+
+impl Scan {
+    /// `None` when the DFA would exceed [`DFA_SIZE_LIMIT`].
+    fn new(pattern: &str, reverse: bool) -> Option<Self> {
+        let anchored = if reverse { Anchored::Yes } else { Anchored::No };
+        let start_kind = if reverse {
+            StartKind::Anchored
+        } else {
+            StartKind::Unanchored
+        };
+        let dfa = dense::Builder::new()
+            .configure(
+                dense::Config::new()
+                    .start_kind(start_kind)
+                    .dfa_size_limit(Some(DFA_SIZE_LIMIT))
+                    .determinize_size_limit(Some(DFA_SIZE_LIMIT)),
+            )
+            .thompson(thompson::Config::new().reverse(reverse))
+            .build(pattern)
+            .ok()?;
+        let start = dfa
+            .start_state(&start::Config::new().anchored(anchored))
+            .ok()?;
+        Some(Scan {
+            dfa,
+            start,
+            reverse,
+        })
+    }
+
+    /// Runs the DFA over `bytes` until it knows whether there is a match.
+    /// `None` when it gives up (a Unicode word boundary next to a non-ASCII
+    /// byte). Match states come one byte late, so entering one means a match
+    /// ended just before this byte.
+    fn run<'h>(&self, bytes: impl Iterator<Item = &'h u8>) -> Option<bool> {
+        let dfa = &self.dfa;
+        let mut state = self.start;
+        for &byte in bytes {
+            state = dfa.next_state(state, byte);
+            if dfa.is_special_state(state) {
+                if dfa.is_match_state(state) {
+                    return Some(true);
+                }
+                if dfa.is_dead_state(state) {
+                    return Some(false);
+                }
+                if dfa.is_quit_state(state) {
+                    return None;
+                }
+            }
+        }
+        Some(dfa.is_match_state(dfa.next_eoi_state(state)))
     }
 }
 
@@ -75,6 +150,29 @@ mod tests {
         assert!(!Pattern::new(r"\w+@\w+").unwrap().has_dfa());
         assert!(Pattern::new(r"\w+@\w+").unwrap().is_match("ünï@x"));
         assert!(Pattern::new("(").is_err());
+    }
+
+    #[test]
+    fn patterns_anchored_at_the_end_scan_backwards() {
+        for pattern in [r"@example\.(com|org)$", r"^[a-z]+$", r"(a$|b$)", r"x\z"] {
+            let compiled = Pattern::new(pattern).unwrap();
+            assert!(compiled.scans_backwards(), "{pattern}");
+        }
+        for pattern in [r"@example\.com", r"(a$|b)", r"(?m)a$", r"^beta-"] {
+            let compiled = Pattern::new(pattern).unwrap();
+            assert!(
+                compiled.has_dfa() && !compiled.scans_backwards(),
+                "{pattern}"
+            );
+        }
+        let suffix = Pattern::new(r"@(partner|reseller)\.com$").unwrap();
+        assert!(suffix.is_match("bob@partner.com"));
+        assert!(!suffix.is_match("bob@partner.com.evil"));
+        assert!(!suffix.is_match("alice@example.com"));
+        let whole = Pattern::new(r"^[a-z.]+@example\.org$").unwrap();
+        assert!(whole.is_match("a.b@example.org"));
+        assert!(!whole.is_match("A.b@example.org"));
+        assert!(!whole.is_match("x a.b@example.org"));
     }
 
     #[test]
