@@ -96,8 +96,19 @@ impl CompiledSnapshot {
     /// cannot be compiled is recorded in [`CompiledSnapshot::errors`] and
     /// evaluates to `ERROR`/`PARSE_ERROR`.
     pub fn compile(snapshot: &Snapshot) -> Self {
+        Self::compile_with(snapshot, Shared::new(snapshot))
+    }
+
+    /// [`CompiledSnapshot::compile`] without the per-evaluation clause
+    /// memo: every clause is computed each time it is reached. Evaluation
+    /// results are the same; tests prove that with it.
+    #[doc(hidden)]
+    pub fn compile_without_memo(snapshot: &Snapshot) -> Self {
+        Self::compile_with(snapshot, Shared::new(snapshot).without_memo())
+    }
+
+    fn compile_with(snapshot: &Snapshot, mut shared: Shared<'_>) -> Self {
         let mut errors = Vec::new();
-        let mut shared = Shared::new(snapshot);
         let segments = compile_segments(&snapshot.segments, &mut shared, &mut errors);
         let lookup_segment = |key: &str| segments.get(key).cloned();
 

@@ -75,6 +75,14 @@ impl<'s> Shared<'s> {
         }
     }
 
+    /// Gives no clause a memo slot.
+    pub(crate) fn without_memo(self) -> Self {
+        Shared {
+            memo_slots: FxHashMap::default(),
+            ..self
+        }
+    }
+
     /// The memo slot of a clause, if the snapshot repeats it often enough to get one.
     pub(crate) fn memo_slot(&self, clause: &Clause) -> Option<u8> {
         self.memo_slots.get(&ClauseKey(clause)).copied()

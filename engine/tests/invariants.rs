@@ -322,4 +322,43 @@ proptest! {
             prop_assert!(compiled.evaluate("missing", ctx).error_code.is_some());
         }
     }
+
+    /// The clause memo changes no result: snapshots whose flags and segment
+    /// draw their clauses from a small pool (so clauses repeat within rules,
+    /// across rules and across flags) evaluate the same with and without it.
+    #[test]
+    fn the_clause_memo_changes_no_result(
+        snapshot in snapshot(),
+        pool in prop::collection::vec(clause(), 1..5),
+        picks in prop::collection::vec(any::<usize>(), 16),
+        contexts in prop::collection::vec(context(), 1..4),
+    ) {
+        let snapshot = with_pooled_clauses(snapshot, &pool, &picks);
+        let memoized = CompiledSnapshot::compile(&snapshot);
+        let plain = CompiledSnapshot::compile_without_memo(&snapshot);
+        for ctx in &contexts {
+            prop_assert_eq!(memoized.evaluate_all(ctx), plain.evaluate_all(ctx));
+            for key in ["f0", "f1", "f2", "f3"] {
+                prop_assert_eq!(memoized.evaluate(key, ctx), plain.evaluate(key, ctx));
+            }
+        }
+    }
+}
+
+/// `snapshot` with each clause replaced by one of `pool`, chosen by `picks`.
+fn with_pooled_clauses(mut snapshot: Snapshot, pool: &[Clause], picks: &[usize]) -> Snapshot {
+    let flag_clauses = snapshot
+        .flags
+        .iter_mut()
+        .flat_map(|f| &mut f.config.rules)
+        .flat_map(|r| &mut r.clauses);
+    let segment_clauses = snapshot
+        .segments
+        .iter_mut()
+        .flat_map(|s| &mut s.rules)
+        .flat_map(|r| &mut r.clauses);
+    for (n, clause) in flag_clauses.chain(segment_clauses).enumerate() {
+        *clause = pool[picks[n % picks.len()] % pool.len()].clone();
+    }
+    snapshot
 }
