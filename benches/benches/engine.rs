@@ -37,6 +37,13 @@ fn evaluate(c: &mut Criterion) {
     bench("in_list_10k_hit", shapes::LONG_LIST, &user);
     bench("in_list_10k_miss", shapes::LONG_LIST, &stranger);
     bench("segment_rule_match", shapes::SEGMENT_MATCH, &user);
+
+    // The five-rule flag repeats two clauses; without the memo both copies
+    // are computed.
+    let plain = CompiledSnapshot::compile_without_memo(&shapes::snapshot());
+    group.bench_function("five_rules_last_rollout_no_memo", |b| {
+        b.iter(|| plain.evaluate(black_box(shapes::FIVE_RULES), black_box(&user)))
+    });
     group.finish();
 }
 
@@ -46,9 +53,17 @@ fn evaluate_all(c: &mut Criterion) {
     let user = contexts::user();
     assert_eq!(snapshot.evaluate_all(&user).len(), EVALUATE_ALL_FLAGS);
 
+    // The mix repeats its shapes, so most clause results are memoized after
+    // the first flag of each shape; without the memo, every clause of every
+    // flag is computed: the case of a snapshot that never repeats a clause.
+    let plain = CompiledSnapshot::compile_without_memo(&mix::snapshot(EVALUATE_ALL_FLAGS));
+
     let mut group = c.benchmark_group("evaluate_all");
     group.bench_function("1000_mixed", |b| {
         b.iter(|| snapshot.evaluate_all(black_box(&user)))
+    });
+    group.bench_function("1000_mixed_no_memo", |b| {
+        b.iter(|| plain.evaluate_all(black_box(&user)))
     });
     group.finish();
 }

@@ -57,6 +57,7 @@ impl<'c> Lookups<'c> {
     }
 
     /// The attribute `name`, if the context has it.
+    #[inline]
     pub(crate) fn get(&mut self, name: &AttrName) -> Option<AttrRef<'c>> {
         let ctx = self.ctx;
         let (name, slot) = match name {

@@ -281,6 +281,7 @@ impl Matcher {
         }
     }
 
+    #[inline]
     fn matches(&self, element: ScalarRef<'_>) -> bool {
         match (self, element) {
             (Matcher::In(set), element) => set.contains(element),
