@@ -171,7 +171,10 @@ fn contexts() -> Vec<Context> {
         Context::new("user-9999")
             // Pre-release identifiers over 8 bytes: the `semver` crate would
             // put them on the heap.
-            .with("app_version", "2.1.0-release-candidate.12345678901234567890")
+            .with(
+                "app_version",
+                "2.1.0-release-candidate.12345678901234567890",
+            )
             .with("age", f64::INFINITY)
             .with("org_id", -0.0),
         Context::new(""),
