@@ -23,6 +23,7 @@ mod health;
 mod home;
 pub mod shutdown;
 pub mod state;
+pub mod store;
 pub mod telemetry;
 
 use std::future::Future;

@@ -1,0 +1,253 @@
+//! Storage: one [`Store`] trait, one module per backend with its own native
+//! SQL and migrations (`migrations/sqlite`, `migrations/postgres`).
+//!
+//! Every write is one transaction: check the writer's `If-Match` version
+//! ([`WriteMeta::expected_version`]), apply, bump the version of every
+//! environment whose snapshot the change can alter, and append one
+//! [`Change`] to the change log. Environment versions therefore advance by
+//! exactly one per committed change, with no gap and no duplicate, which
+//! the SDK stream relies on.
+//!
+//! Which environments a write bumps:
+//! - a flag's definition (create, update, archive, restore, delete) or a
+//!   segment: every environment of its project;
+//! - a flag's config in one environment (put, toggle): that environment;
+//! - creating an environment: the new one (to version 1), and updating one:
+//!   itself;
+//! - projects, users and tokens: none.
+//!
+//! # Layout
+//! - `model`: the records, filters and change-log types.
+//! - `sqlite`: the embedded default (a file in the data directory, WAL).
+//! - `postgres`: the production backend; any number of replicas share it.
+
+mod model;
+pub mod postgres;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
+
+pub use model::*;
+
+/// Why a store operation failed. The API maps each to a status code.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The object (or its project, flag or environment) does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// An object with this key already exists.
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    /// `If-Match` named a version that is no longer current.
+    #[error("version conflict: expected {expected}, current {current}")]
+    Conflict { expected: u64, current: u64 },
+    /// The write is not allowed in the object's current state (deleting a
+    /// flag that is not archived, a segment still used by flags, writing to
+    /// an archived flag, ...). The message says which.
+    #[error("{0}")]
+    Refused(String),
+    /// The database failed; the cause is logged, never shown to clients.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed at start-up.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored JSON column did not parse: the database was edited by hand
+    /// or by a newer version.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything the server stores. Implemented by [`sqlite::SqliteStore`] and
+/// [`postgres::PostgresStore`]; one scenario suite
+/// (`server/tests/store_scenarios.rs`) runs against both.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Whether the database answers (for `/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// A named secret shared by every replica (the JWT signing key): the
+    /// stored value, or `generate()`'s, stored first if none was.
+    async fn secret(
+        &self,
+        name: &str,
+        generate: &(dyn Fn() -> String + Send + Sync),
+    ) -> StoreResult<String>;
+
+    // ---- projects ----
+    async fn list_projects(&self) -> StoreResult<Vec<ProjectRecord>>;
+    async fn get_project(&self, key: &str) -> StoreResult<ProjectRecord>;
+    /// Creates the project and its environments (each at version 1).
+    async fn create_project(
+        &self,
+        project: &Project,
+        environments: &[Environment],
+        meta: &WriteMeta,
+    ) -> StoreResult<ProjectRecord>;
+    async fn update_project(
+        &self,
+        project: &Project,
+        meta: &WriteMeta,
+    ) -> StoreResult<ProjectRecord>;
+    /// Deletes the project with everything in it (its change log stays).
+    async fn delete_project(&self, key: &str, meta: &WriteMeta) -> StoreResult<()>;
+
+    // ---- environments ----
+    async fn list_environments(&self, project: &str) -> StoreResult<Vec<EnvironmentRecord>>;
+    async fn get_environment(&self, project: &str, key: &str) -> StoreResult<EnvironmentRecord>;
+    /// Creates the environment at version 1, with [`default_config`] for
+    /// every flag of the project.
+    async fn create_environment(
+        &self,
+        project: &str,
+        environment: &Environment,
+        meta: &WriteMeta,
+    ) -> StoreResult<EnvironmentRecord>;
+    /// Renames it or changes `production`; `environment.version` is ignored.
+    async fn update_environment(
+        &self,
+        project: &str,
+        environment: &Environment,
+        meta: &WriteMeta,
+    ) -> StoreResult<EnvironmentRecord>;
+    async fn delete_environment(
+        &self,
+        project: &str,
+        key: &str,
+        meta: &WriteMeta,
+    ) -> StoreResult<()>;
+    /// Every environment's current version, for replicas polling for changes.
+    async fn environment_versions(&self) -> StoreResult<Vec<(String, String, u64)>>;
+
+    // ---- flags ----
+    async fn list_flags(
+        &self,
+        project: &str,
+        filter: &FlagFilter,
+    ) -> StoreResult<Paged<FlagRecord>>;
+    async fn get_flag(&self, project: &str, key: &str) -> StoreResult<FlagRecord>;
+    /// Creates the flag at version 1 with `configs[env]` in each environment
+    /// named there and [`default_config`] in the others.
+    async fn create_flag(
+        &self,
+        project: &str,
+        flag: &Flag,
+        configs: &[(String, FlagConfig)],
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagRecord>;
+    /// Replaces the definition (the key cannot change). Refused on an
+    /// archived flag.
+    async fn update_flag(
+        &self,
+        project: &str,
+        flag: &Flag,
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagRecord>;
+    /// Archives or restores.
+    async fn set_flag_archived(
+        &self,
+        project: &str,
+        key: &str,
+        archived: bool,
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagRecord>;
+    /// Deletes an archived flag with its configs. Refused when not archived.
+    async fn delete_flag(&self, project: &str, key: &str, meta: &WriteMeta) -> StoreResult<()>;
+
+    // ---- flag configs ----
+    async fn get_flag_config(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+    ) -> StoreResult<FlagConfig>;
+    /// The flag's config in every environment of its project.
+    async fn list_flag_configs(
+        &self,
+        project: &str,
+        flag: &str,
+    ) -> StoreResult<Vec<(String, FlagConfig)>>;
+    /// Replaces the config; its version becomes the old one plus one
+    /// (`config.version` is ignored). Refused on an archived flag.
+    async fn put_flag_config(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+        config: &FlagConfig,
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagConfig>;
+    /// Sets `enabled` only (the one-click switch and kill switches), as one
+    /// atomic write: no read-modify-write race with other editors. A write
+    /// that changes nothing still commits (it is in the audit trail).
+    async fn set_flag_enabled(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+        enabled: bool,
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagConfig>;
+
+    // ---- segments ----
+    async fn list_segments(&self, project: &str) -> StoreResult<Vec<SegmentRecord>>;
+    async fn get_segment(&self, project: &str, key: &str) -> StoreResult<SegmentRecord>;
+    async fn create_segment(
+        &self,
+        project: &str,
+        segment: &Segment,
+        meta: &WriteMeta,
+    ) -> StoreResult<SegmentRecord>;
+    async fn update_segment(
+        &self,
+        project: &str,
+        segment: &Segment,
+        meta: &WriteMeta,
+    ) -> StoreResult<SegmentRecord>;
+    /// Refused while a flag config of the project names the segment.
+    async fn delete_segment(&self, project: &str, key: &str, meta: &WriteMeta) -> StoreResult<()>;
+
+    // ---- snapshots and the change log ----
+    /// The environment's snapshot (live flags with their configs, and the
+    /// project's segments) as of one consistent version.
+    async fn snapshot(&self, project: &str, environment: &str) -> StoreResult<Snapshot>;
+    /// The change log, newest first, of a project (`Some`) or of accounts
+    /// and tokens (`None`).
+    async fn list_changes(
+        &self,
+        project: Option<&str>,
+        filter: &ChangeFilter,
+    ) -> StoreResult<Paged<Change>>;
+    /// The changes that took `environment` past `after_version`, oldest
+    /// first, each with the version it produced there.
+    async fn changes_since(
+        &self,
+        project: &str,
+        environment: &str,
+        after_version: u64,
+    ) -> StoreResult<Vec<(u64, Change)>>;
+
+    // ---- users ----
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
+    async fn get_user(&self, username: &str) -> StoreResult<UserRecord>;
+    async fn count_users(&self) -> StoreResult<u64>;
+    /// `user.id`, `version` and timestamps are set by the store.
+    async fn create_user(&self, user: &UserRecord, meta: &WriteMeta) -> StoreResult<UserRecord>;
+    /// Changes role, password hash or `disabled` of `user.username`.
+    async fn update_user(&self, user: &UserRecord, meta: &WriteMeta) -> StoreResult<UserRecord>;
+    async fn delete_user(&self, username: &str, meta: &WriteMeta) -> StoreResult<()>;
+
+    // ---- tokens and SDK keys ----
+    async fn create_token(&self, token: &TokenRecord, meta: &WriteMeta)
+    -> StoreResult<TokenRecord>;
+    async fn get_token(&self, id: &str) -> StoreResult<TokenRecord>;
+    async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenRecord>>;
+    /// Marks it revoked (it stays listed, with `revoked_at`).
+    async fn revoke_token(&self, id: &str, meta: &WriteMeta) -> StoreResult<TokenRecord>;
+    /// Records a use; not a change (no log entry, no version).
+    async fn touch_token(&self, id: &str, at: OffsetDateTime) -> StoreResult<()>;
+}
