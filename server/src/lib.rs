@@ -17,6 +17,7 @@
 //! - `state`: [`AppState`], the cloneable state handlers borrow parts of.
 //! - `telemetry`: `tracing` subscriber setup (text or JSON lines).
 
+pub mod api;
 pub mod config;
 pub mod error;
 mod health;

@@ -1,0 +1,11 @@
+//! The REST API under `/api/v1`: shared pieces every resource module uses.
+//!
+//! # Layout
+//! - `error`: [`ApiError`], the one JSON error shape.
+//! - `json`: the JSON body extractor (415, 413, 400, 422 with pointers).
+
+pub mod error;
+pub mod json;
+
+pub use error::ApiError;
+pub use json::Json;
