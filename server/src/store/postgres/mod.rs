@@ -3,11 +3,11 @@
 //!
 //! Native SQL through runtime-checked `sqlx::query` + `bind`. Every write
 //! is one READ COMMITTED transaction that takes its row locks in one order
-//! (project row, then environment rows by key, then the object's rows), so
-//! concurrent writers serialize instead of deadlocking, then checks the
-//! writer's `If-Match`, applies, bumps environment versions and appends to
-//! the change log (see [`write`]). Snapshots read in one REPEATABLE READ
-//! transaction.
+//! (project row, then environment rows in creation order, then the
+//! object's rows), so concurrent writers serialize instead of deadlocking,
+//! then checks the writer's `If-Match`, applies, bumps environment versions
+//! and appends to the change log (see `write`). Snapshots and paged lists
+//! read in one REPEATABLE READ transaction.
 //!
 //! # Layout
 //! - `rows`: decoding rows into records (bad stored data is
