@@ -1,17 +1,15 @@
-//! Users, tokens, secrets, and what a SQLite file keeps across reopening.
+//! Users, tokens and secrets.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use vexil_server::store::sqlite::SqliteStore;
 use vexil_server::store::{
     ChangeAction, ResourceKind, Role, Store, TokenFilter, TokenKind, TokenRecord, UserRecord,
 };
 
-use crate::TempDir;
 use crate::common::*;
 
-fn user(username: &str, role: Role) -> UserRecord {
+pub fn user(username: &str, role: Role) -> UserRecord {
     UserRecord {
         id: String::new(),
         username: username.into(),
@@ -317,62 +315,5 @@ pub async fn secrets_are_stable(store: Arc<dyn Store>) {
     assert!(
         all_changes(store, None).await.is_empty(),
         "secrets are not in the change log"
-    );
-}
-
-/// SQLite only: everything survives closing and reopening the file, the
-/// default project is created once, and not again after being deleted.
-pub async fn reopen_sqlite() {
-    let dir = TempDir::new();
-    let path = dir.0.join("vexil.db");
-    let store = SqliteStore::open(&path).await.unwrap();
-    let flag = store
-        .create_flag("default", &boolean_flag("kept"), &[], &meta("u", 1))
-        .await
-        .unwrap();
-    let secret = store.secret("jwt", &|| "s3cret".to_string()).await.unwrap();
-    store
-        .create_user(&user("keeper", Role::Admin), &meta("system", 2))
-        .await
-        .unwrap();
-    let changes = all_changes(&store, Some("default")).await;
-    let envs = versions(&store, "default").await;
-    store.close().await;
-
-    let store = SqliteStore::open(&path).await.unwrap();
-    assert_eq!(store.get_flag("default", "kept").await.unwrap(), flag);
-    assert_eq!(
-        store.secret("jwt", &|| "other".to_string()).await.unwrap(),
-        secret
-    );
-    assert_eq!(store.count_users().await.unwrap(), 1);
-    assert_eq!(all_changes(&store, Some("default")).await, changes);
-    assert_eq!(versions(&store, "default").await, envs);
-    assert_eq!(store.list_projects().await.unwrap().len(), 1);
-    store
-        .delete_project("default", &meta("user:keeper", 3))
-        .await
-        .unwrap();
-    store.close().await;
-
-    let store = SqliteStore::open_url(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    assert!(store.list_projects().await.unwrap().is_empty());
-    store.close().await;
-
-    let memory = SqliteStore::open_url("sqlite::memory:").await.unwrap();
-    assert_eq!(versions(&memory, "default").await.len(), 3);
-    memory
-        .create_flag("default", &boolean_flag("m"), &[], &meta("u", 1))
-        .await
-        .unwrap();
-    assert_eq!(
-        memory
-            .list_flags("default", &Default::default())
-            .await
-            .unwrap()
-            .total,
-        1
     );
 }

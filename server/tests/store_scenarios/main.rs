@@ -13,8 +13,9 @@
 //!   If-Match, list filters and paging.
 //! - `lifecycle`: archiving and deleting flags, segments, snapshots.
 //! - `log`: the change log and `changes_since`.
-//! - `accounts`: users, tokens, secrets, reopening a SQLite file.
+//! - `accounts`: users, tokens, secrets.
 //! - `concurrency`: concurrent writers keep versions contiguous.
+//! - `sqlite_file`: SQLite only: reopening a file, corrupt data.
 
 mod accounts;
 mod common;
@@ -23,6 +24,7 @@ mod flags;
 mod lifecycle;
 mod log;
 mod projects;
+mod sqlite_file;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -192,7 +194,7 @@ scenarios!(
 
 #[tokio::test]
 async fn sqlite_file_keeps_everything_across_reopening() {
-    accounts::reopen_sqlite().await;
+    sqlite_file::reopen().await;
 }
 
 #[test]

@@ -5,8 +5,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite};
 use time::OffsetDateTime;
 use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment};
 
@@ -68,18 +68,30 @@ pub(super) fn from_name<T: DeserializeOwned>(name: &str, what: &str) -> StoreRes
         .map_err(|e| StoreError::Corrupt(format!("{what} {name:?}: {e}")))
 }
 
+/// A column's value; one that does not decode as `T` (text where a number
+/// belongs, say) is corrupt data, not a database failure.
+pub(super) fn col<'r, T>(row: &'r SqliteRow, column: &str) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+{
+    row.try_get(column).map_err(|error| match error {
+        sqlx::Error::ColumnDecode { index, source } => {
+            StoreError::Corrupt(format!("column {index}: {source}"))
+        }
+        other => StoreError::Database(other),
+    })
+}
+
 fn time_col(row: &SqliteRow, column: &str) -> StoreResult<OffsetDateTime> {
-    timestamp(row.try_get(column)?)
+    timestamp(col(row, column)?)
 }
 
 fn opt_time_col(row: &SqliteRow, column: &str) -> StoreResult<Option<OffsetDateTime>> {
-    row.try_get::<Option<i64>, _>(column)?
-        .map(timestamp)
-        .transpose()
+    col::<Option<i64>>(row, column)?.map(timestamp).transpose()
 }
 
 fn version_col(row: &SqliteRow, column: &str) -> StoreResult<u64> {
-    version(row.try_get(column)?)
+    version(col(row, column)?)
 }
 
 pub(super) const PROJECT_COLUMNS: &str = "key, name, description, version, created_at, updated_at";
@@ -87,9 +99,9 @@ pub(super) const PROJECT_COLUMNS: &str = "key, name, description, version, creat
 pub(super) fn project(row: &SqliteRow) -> StoreResult<ProjectRecord> {
     Ok(ProjectRecord {
         project: Project {
-            key: row.try_get("key")?,
-            name: row.try_get("name")?,
-            description: row.try_get("description")?,
+            key: col(row, "key")?,
+            name: col(row, "name")?,
+            description: col(row, "description")?,
         },
         version: version_col(row, "version")?,
         created_at: time_col(row, "created_at")?,
@@ -102,11 +114,11 @@ pub(super) const ENVIRONMENT_COLUMNS: &str =
 
 pub(super) fn environment(row: &SqliteRow) -> StoreResult<EnvironmentRecord> {
     Ok(EnvironmentRecord {
-        project: row.try_get("project")?,
+        project: col(row, "project")?,
         environment: Environment {
-            key: row.try_get("key")?,
-            name: row.try_get("name")?,
-            production: row.try_get("production")?,
+            key: col(row, "key")?,
+            name: col(row, "name")?,
+            production: col(row, "production")?,
             version: version_col(row, "version")?,
         },
         created_at: time_col(row, "created_at")?,
@@ -118,23 +130,23 @@ pub(super) const FLAG_COLUMNS: &str = "key, name, description, tags, owner, kind
      temporary, version, archived, created_at, updated_at";
 
 pub(super) fn flag(row: &SqliteRow) -> StoreResult<FlagRecord> {
-    let key: String = row.try_get("key")?;
-    let tags: String = row.try_get("tags")?;
-    let kind: String = row.try_get("kind")?;
-    let variants: String = row.try_get("variants")?;
+    let key: String = col(row, "key")?;
+    let tags: String = col(row, "tags")?;
+    let kind: String = col(row, "kind")?;
+    let variants: String = col(row, "variants")?;
     Ok(FlagRecord {
         flag: Flag {
             tags: from_json(&tags, &format!("tags of flag {key}"))?,
             kind: from_name(&kind, &format!("kind of flag {key}"))?,
             variants: from_json(&variants, &format!("variants of flag {key}"))?,
-            name: row.try_get("name")?,
-            description: row.try_get("description")?,
-            owner: row.try_get("owner")?,
-            temporary: row.try_get("temporary")?,
+            name: col(row, "name")?,
+            description: col(row, "description")?,
+            owner: col(row, "owner")?,
+            temporary: col(row, "temporary")?,
             key,
         },
         version: version_col(row, "version")?,
-        archived: row.try_get("archived")?,
+        archived: col(row, "archived")?,
         created_at: time_col(row, "created_at")?,
         updated_at: time_col(row, "updated_at")?,
     })
@@ -143,7 +155,7 @@ pub(super) fn flag(row: &SqliteRow) -> StoreResult<FlagRecord> {
 /// A config from its `config` and `version` columns (the column wins over
 /// the JSON's own `version`).
 pub(super) fn flag_config(row: &SqliteRow, flag: &str) -> StoreResult<FlagConfig> {
-    let text: String = row.try_get("config")?;
+    let text: String = col(row, "config")?;
     let mut config: FlagConfig = from_json(&text, &format!("config of flag {flag}"))?;
     config.version = version_col(row, "version")?;
     Ok(config)
@@ -153,17 +165,17 @@ pub(super) const SEGMENT_COLUMNS: &str =
     "key, name, description, included, excluded, rules, version, created_at, updated_at";
 
 pub(super) fn segment(row: &SqliteRow) -> StoreResult<SegmentRecord> {
-    let key: String = row.try_get("key")?;
-    let included: String = row.try_get("included")?;
-    let excluded: String = row.try_get("excluded")?;
-    let rules: String = row.try_get("rules")?;
+    let key: String = col(row, "key")?;
+    let included: String = col(row, "included")?;
+    let excluded: String = col(row, "excluded")?;
+    let rules: String = col(row, "rules")?;
     Ok(SegmentRecord {
         segment: Segment {
             included: from_json(&included, &format!("included keys of segment {key}"))?,
             excluded: from_json(&excluded, &format!("excluded keys of segment {key}"))?,
             rules: from_json(&rules, &format!("rules of segment {key}"))?,
-            name: row.try_get("name")?,
-            description: row.try_get("description")?,
+            name: col(row, "name")?,
+            description: col(row, "description")?,
             version: version_col(row, "version")?,
             key,
         },
@@ -176,13 +188,13 @@ pub(super) const USER_COLUMNS: &str =
     "id, username, password_hash, role, disabled, version, created_at, updated_at";
 
 pub(super) fn user(row: &SqliteRow) -> StoreResult<UserRecord> {
-    let role: String = row.try_get("role")?;
+    let role: String = col(row, "role")?;
     Ok(UserRecord {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        password_hash: row.try_get("password_hash")?,
+        id: col(row, "id")?,
+        username: col(row, "username")?,
+        password_hash: col(row, "password_hash")?,
         role: from_name(&role, "user role")?,
-        disabled: row.try_get("disabled")?,
+        disabled: col(row, "disabled")?,
         version: version_col(row, "version")?,
         created_at: time_col(row, "created_at")?,
         updated_at: time_col(row, "updated_at")?,
@@ -193,17 +205,17 @@ pub(super) const TOKEN_COLUMNS: &str = "id, kind, name, role, project, environme
      created_at, expires_at, last_used_at, revoked_at";
 
 pub(super) fn token(row: &SqliteRow) -> StoreResult<TokenRecord> {
-    let id: String = row.try_get("id")?;
-    let kind: String = row.try_get("kind")?;
-    let role: Option<String> = row.try_get("role")?;
-    let environments: String = row.try_get("environments")?;
+    let id: String = col(row, "id")?;
+    let kind: String = col(row, "kind")?;
+    let role: Option<String> = col(row, "role")?;
+    let environments: String = col(row, "environments")?;
     Ok(TokenRecord {
         kind: from_name(&kind, "token kind")?,
         role: role.map(|r| from_name(&r, "token role")).transpose()?,
         environments: from_json(&environments, &format!("environments of token {id}"))?,
-        name: row.try_get("name")?,
-        project: row.try_get("project")?,
-        created_by: row.try_get("created_by")?,
+        name: col(row, "name")?,
+        project: col(row, "project")?,
+        created_by: col(row, "created_by")?,
         created_at: time_col(row, "created_at")?,
         expires_at: time_col(row, "expires_at")?,
         last_used_at: opt_time_col(row, "last_used_at")?,

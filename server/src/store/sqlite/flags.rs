@@ -347,7 +347,7 @@ impl SqliteStore {
         tx.commit().await?;
         rows.iter()
             .map(|row| {
-                let environment: String = sqlx::Row::try_get(row, "environment")?;
+                let environment: String = codec::col(row, "environment")?;
                 Ok((environment, codec::flag_config(row, flag)?))
             })
             .collect()

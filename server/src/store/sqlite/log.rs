@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
+use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 
 use super::SqliteStore;
-use super::codec::{from_json, from_name, nanos, timestamp, to_json, version};
+use super::codec::{col, from_json, from_name, nanos, timestamp, to_json, version};
 use crate::store::{
     Change, ChangeAction, ChangeFilter, EnvironmentVersion, Paged, ResourceKind, StoreResult,
     WriteMeta,
@@ -105,21 +105,21 @@ const CHANGE_COLUMNS: &str = "c.id, c.project, c.environment, c.resource, c.key,
      c.actor, c.reason, c.at, c.before, c.after";
 
 fn change(row: &SqliteRow) -> StoreResult<Change> {
-    let id = version(row.try_get("id")?)?;
-    let resource: String = row.try_get("resource")?;
-    let action: String = row.try_get("action")?;
-    let before: Option<String> = row.try_get("before")?;
-    let after: Option<String> = row.try_get("after")?;
+    let id = version(col(row, "id")?)?;
+    let resource: String = col(row, "resource")?;
+    let action: String = col(row, "action")?;
+    let before: Option<String> = col(row, "before")?;
+    let after: Option<String> = col(row, "after")?;
     let what = format!("change {id}");
     Ok(Change {
-        project: row.try_get("project")?,
-        environment: row.try_get("environment")?,
+        project: col(row, "project")?,
+        environment: col(row, "environment")?,
         resource: from_name(&resource, &what)?,
-        key: row.try_get("key")?,
+        key: col(row, "key")?,
         action: from_name(&action, &what)?,
-        actor: row.try_get("actor")?,
-        reason: row.try_get("reason")?,
-        at: timestamp(row.try_get("at")?)?,
+        actor: col(row, "actor")?,
+        reason: col(row, "reason")?,
+        at: timestamp(col(row, "at")?)?,
         before: before.map(|b| from_json(&b, &what)).transpose()?,
         after: after.map(|a| from_json(&a, &what)).transpose()?,
         versions: Vec::new(),
@@ -143,12 +143,12 @@ async fn attach_versions(conn: &mut SqliteConnection, changes: &mut [Change]) ->
     .fetch_all(&mut *conn)
     .await?;
     let index: HashMap<u64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    for row in rows {
-        let id = version(row.try_get("change_id")?)?;
+    for row in &rows {
+        let id = version(col(row, "change_id")?)?;
         if let Some(&i) = index.get(&id) {
             changes[i].versions.push(EnvironmentVersion {
-                environment: row.try_get("environment")?,
-                version: version(row.try_get("version")?)?,
+                environment: col(row, "environment")?,
+                version: version(col(row, "version")?)?,
             });
         }
     }
@@ -231,7 +231,7 @@ impl SqliteStore {
         let mut produced = Vec::with_capacity(rows.len());
         let mut changes = Vec::with_capacity(rows.len());
         for row in &rows {
-            produced.push(version(row.try_get("produced")?)?);
+            produced.push(version(col(row, "produced")?)?);
             changes.push(change(row)?);
         }
         attach_versions(&mut tx, &mut changes).await?;

@@ -65,7 +65,7 @@ impl SqliteStore {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true);
-        Self::connect(options, MAX_CONNECTIONS).await
+        Self::connect(options, false).await
     }
 
     /// Opens a `sqlite://path` URL (created if missing), or `sqlite::memory:`
@@ -74,7 +74,7 @@ impl SqliteStore {
         let options = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
         let memory = url.contains(":memory:") || url.contains("mode=memory");
         if memory {
-            return Self::connect(options, 1).await;
+            return Self::connect(options, true).await;
         }
         if let Some(dir) = options
             .get_filename()
@@ -87,20 +87,27 @@ impl SqliteStore {
                 ))
             })?;
         }
-        Self::connect(options, MAX_CONNECTIONS).await
+        Self::connect(options, false).await
     }
 
-    async fn connect(options: SqliteConnectOptions, max_connections: u32) -> StoreResult<Self> {
+    /// An in-memory database lives as long as its one connection: the pool
+    /// keeps exactly that one, forever. A file gets WAL and several.
+    async fn connect(options: SqliteConnectOptions, memory: bool) -> StoreResult<Self> {
         let options = options.busy_timeout(BUSY_TIMEOUT).foreign_keys(true);
-        let options = if max_connections > 1 {
-            options.journal_mode(SqliteJournalMode::Wal)
+        let pool = if memory {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await?
         } else {
-            options
+            SqlitePoolOptions::new()
+                .max_connections(MAX_CONNECTIONS)
+                .connect_with(options.journal_mode(SqliteJournalMode::Wal))
+                .await?
         };
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
-            .connect_with(options)
-            .await?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
         let store = SqliteStore { pool };
         store.bootstrap(OffsetDateTime::now_utc()).await?;

@@ -1,10 +1,12 @@
 //! Segments, and the per-environment snapshot SDKs evaluate.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 use vexil_proto::{FlagConfig, Operator, Segment, Snapshot, SnapshotFlag};
 
 use super::SqliteStore;
-use super::codec::{self, SEGMENT_COLUMNS, check_version, from_json, from_name, nanos, to_json};
+use super::codec::{
+    self, SEGMENT_COLUMNS, check_version, col, from_json, from_name, nanos, to_json,
+};
 use super::log::{Bump, NewChange, record};
 use super::projects::{environment_row, project_row};
 use crate::store::{ChangeAction, ResourceKind, SegmentRecord, StoreError, StoreResult, WriteMeta};
@@ -185,9 +187,9 @@ impl SqliteStore {
         .fetch_all(&mut *tx)
         .await?;
         for row in &rows {
-            let flag: String = row.try_get("flag")?;
+            let flag: String = col(row, "flag")?;
             if uses_segment(&codec::flag_config(row, &flag)?, key) {
-                let environment: String = row.try_get("environment")?;
+                let environment: String = col(row, "environment")?;
                 return Err(StoreError::Refused(format!(
                     "segment {key} is used by flag {flag} in environment {environment}"
                 )));
@@ -228,9 +230,9 @@ impl SqliteStore {
         let flags = rows
             .iter()
             .map(|row| {
-                let key: String = row.try_get("key")?;
-                let kind: String = row.try_get("kind")?;
-                let variants: String = row.try_get("variants")?;
+                let key: String = col(row, "key")?;
+                let kind: String = col(row, "kind")?;
+                let variants: String = col(row, "variants")?;
                 Ok(SnapshotFlag {
                     kind: from_name(&kind, &format!("kind of flag {key}"))?,
                     variants: from_json(&variants, &format!("variants of flag {key}"))?,
