@@ -36,7 +36,7 @@ use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
 
 use super::{
     Change, ChangeFilter, EnvironmentRecord, FlagFilter, FlagRecord, Page, Paged, ProjectRecord,
-    SegmentRecord, Store, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta,
+    SegmentRecord, Store, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta,
 };
 
 /// How long a writer waits for another's write lock before giving up.
@@ -55,37 +55,28 @@ impl SqliteStore {
     /// Opens (creating it and its directory if missing) the database file,
     /// migrates it, and creates the `default` project on first open.
     pub async fn open(path: &Path) -> StoreResult<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Database(sqlx::Error::Configuration(
-                    format!("cannot create {}: {e}", dir.display()).into(),
-                ))
-            })?;
-        }
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true);
-        Self::connect(options, false).await
+        Self::open_file(options).await
     }
 
     /// Opens a `sqlite://path` URL (created if missing), or `sqlite::memory:`
     /// for a private in-memory database (one connection, gone when dropped).
     pub async fn open_url(url: &str) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
-        let memory = url.contains(":memory:") || url.contains("mode=memory");
-        if memory {
+        if url.contains(":memory:") || url.contains("mode=memory") {
             return Self::connect(options, true).await;
         }
-        if let Some(dir) = options
-            .get_filename()
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Database(sqlx::Error::Configuration(
-                    format!("cannot create {}: {e}", dir.display()).into(),
-                ))
-            })?;
+        Self::open_file(options).await
+    }
+
+    /// Creates the file's directory if missing (the data directory of a
+    /// first start), then connects.
+    async fn open_file(options: SqliteConnectOptions) -> StoreResult<Self> {
+        let dir = options.get_filename().parent();
+        if let Some(dir) = dir.filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
         }
         Self::connect(options, false).await
     }
