@@ -27,9 +27,10 @@ mod projects;
 mod sqlite_file;
 
 use std::future::Future;
+use std::io::Write;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
@@ -38,6 +39,9 @@ use vexil_server::store::postgres::PostgresStore;
 use vexil_server::store::sqlite::SqliteStore;
 
 const POSTGRES_URL_VAR: &str = "VEXIL_TEST_POSTGRES_URL";
+
+/// The skip notice is printed once, not once per PostgreSQL test.
+static SKIP_NOTICE: Once = Once::new();
 
 /// A directory of its own under the system temp dir, removed on drop.
 struct TempDir(PathBuf);
@@ -132,11 +136,17 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
-        eprintln!(
-            "\n*** PostgreSQL run of `{test}` SKIPPED: {POSTGRES_URL_VAR} is not set. \
-             Set it (e.g. postgres://postgres@127.0.0.1:5432/test) to run the storage \
-             scenarios against PostgreSQL. ***\n"
-        );
+        // Straight to stderr, once per run: libtest captures `eprintln!`
+        // of passing tests, and a skipped backend must not go unnoticed.
+        SKIP_NOTICE.call_once(|| {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "\n*** PostgreSQL storage scenarios SKIPPED: {POSTGRES_URL_VAR} is not set. \
+                 Set it (e.g. postgres://postgres@127.0.0.1:5432/test) to run them against \
+                 PostgreSQL too; only SQLite was tested. ***\n"
+            );
+        });
+        eprintln!("PostgreSQL run of `{test}` SKIPPED: {POSTGRES_URL_VAR} is not set");
         return;
     };
     let db = fresh_postgres(&url).await;
