@@ -1,23 +1,31 @@
 //! Explaining an evaluation: why a context gets what it gets for one flag.
 //!
 //! [`CompiledSnapshot::explain`] walks the evaluation order again, step by
-//! step, with the same compiled matchers and the same serving code as
-//! [`CompiledSnapshot::evaluate`], and records every step it takes: the
+//! step, over the same compiled snapshot and with the same compiled clauses
+//! as [`CompiledSnapshot::evaluate`], and records every step it takes: the
 //! disabled check, each prerequisite, the individual targets, each rule up to
 //! the one that decided (its clauses in the order they were *written*, not
 //! the cheapest-first order evaluation uses), how each segment decided, and
 //! the bucket of a rollout. It allocates freely and is slower than
-//! `evaluate`; it leaves `evaluate`'s code and data untouched: the clauses as
-//! written are kept apart from the compiled rules ([`crate::compile::Written`]).
+//! `evaluate`.
+//!
+//! It leaves evaluation exactly as it was, code and data. The clauses as
+//! written are kept apart from the compiled rules
+//! ([`crate::compile::Written`]). And explain calls nothing evaluation
+//! inlines: a second caller of `Lookups::get`, `serve` or
+//! `CompiledClause::matches` in the same codegen unit changes how the
+//! compiler inlines them into `evaluate`. Explain computes clause results
+//! through [`CompiledClause::explain_result`], which is never inlined, and
+//! repeats the few lines of attribute lookup, bucket rendering, serving and
+//! prerequisite logic it needs. `engine/tests/explain.rs` and a proptest
+//! prove that explain's result is always `evaluate`'s.
 
 use serde::{Deserialize, Serialize};
-use vexil_proto::limits::MAX_PREREQUISITE_DEPTH;
 use vexil_proto::{AttributeValue, Context, ErrorCode, EvaluationResult, Operator, Reason, Scalar};
 
-use crate::attribute::{AttrName, AttrRef, Lookups};
+use crate::attribute::{AttrName, Lookups};
 use crate::bucket;
-use crate::compile::{CompiledFlag, CompiledServe, CompiledSnapshot};
-use crate::evaluate::{serve, served};
+use crate::compile::{CompiledFlag, CompiledServe, CompiledSnapshot, FlagBody};
 use crate::evaluation::Evaluation;
 use crate::matcher::{CompiledClause, CompiledSegment, WrittenClauses};
 
@@ -247,14 +255,13 @@ impl CompiledSnapshot {
         }
     }
 
-    /// `evaluate_index` at depth 0, step by step, recording each step.
+    /// `evaluate_index`, step by step, recording each step.
     fn explain_index<'a>(
         &'a self,
         index: usize,
         lookups: &mut Lookups<'_>,
         trace: &mut Trace,
     ) -> Evaluation<'a> {
-        const DEPTH: usize = 0;
         let Some(flag) = self.flags.get(index) else {
             trace.decided_by = Step::FlagNotFound;
             return Evaluation::error(ErrorCode::FlagNotFound);
@@ -278,14 +285,18 @@ impl CompiledSnapshot {
             return served(flag, body.off, Reason::Disabled);
         }
         for prerequisite in &body.prerequisites {
-            let held = DEPTH < MAX_PREREQUISITE_DEPTH
-                && prerequisite.required.is_some_and(|(flag_index, variant)| {
-                    self.prerequisite_holds(flag_index, variant, lookups, DEPTH + 1)
-                });
-            let served_by_it = match self.flag_index(&prerequisite.flag) {
-                Some(i) => self.evaluate_index(i, lookups, DEPTH + 1),
-                None => Evaluation::error(ErrorCode::FlagNotFound),
-            };
+            // As `prerequisite_holds`. Evaluating the prerequisite from the
+            // top rather than one level down changes nothing: compilation
+            // rejects chains deeper than evaluation's depth guard allows.
+            let served_by_it = self.evaluate(&prerequisite.flag, lookups.context());
+            let held = prerequisite.required.is_some_and(|(flag_index, variant)| {
+                let Some(required) = self.flags.get(flag_index) else {
+                    return false;
+                };
+                let enabled = required.body.as_ref().is_some_and(|b| b.enabled);
+                let expected = required.variants.get(variant).map(|v| &*v.key);
+                enabled && expected.is_some() && served_by_it.variant == expected
+            });
             trace.prerequisites.push(PrerequisiteExplanation {
                 flag: prerequisite.flag.to_string(),
                 variant: prerequisite.variant.to_string(),
@@ -318,17 +329,21 @@ impl CompiledSnapshot {
             trace.rules.push(explained);
             if matched {
                 trace.decided_by = Step::Rule;
-                trace.rollout = explain_rollout(flag, &rule.serve, lookups);
+                let (evaluation, rollout) =
+                    explain_serve(flag, body, &rule.serve, lookups, Reason::TargetingMatch);
+                trace.rollout = rollout;
                 return Evaluation {
                     rule_index: Some(rule_index),
                     rule_id: Some(&rule.id),
-                    ..serve(flag, body, &rule.serve, lookups, Reason::TargetingMatch)
+                    ..evaluation
                 };
             }
         }
         trace.decided_by = Step::Default;
-        trace.rollout = explain_rollout(flag, &body.default_serve, lookups);
-        serve(flag, body, &body.default_serve, lookups, Reason::Default)
+        let (evaluation, rollout) =
+            explain_serve(flag, body, &body.default_serve, lookups, Reason::Default);
+        trace.rollout = rollout;
+        evaluation
     }
 
     /// Evaluates every clause of a rule, in written order. The rule matches
@@ -350,7 +365,7 @@ impl CompiledSnapshot {
             return RuleExplanation {
                 index,
                 id: id.to_owned(),
-                matched: compiled.iter().all(|clause| clause.evaluate(lookups)),
+                matched: compiled.iter().all(|clause| clause.explain_result(lookups)),
                 failed_clause: None,
                 clauses: Vec::new(),
             };
@@ -381,8 +396,8 @@ impl CompiledSnapshot {
         clause: &CompiledClause,
         lookups: &mut Lookups<'_>,
     ) -> ClauseExplanation {
-        let result = clause.evaluate(lookups);
-        let context_value = lookups.get(clause.attribute()).map(owned);
+        let result = clause.explain_result(lookups);
+        let context_value = attribute_value(lookups.context(), clause.attribute());
         let segment_keys = source.values.iter().filter_map(Scalar::as_str);
         let segments = clause
             .segments()
@@ -442,18 +457,23 @@ impl CompiledSnapshot {
     }
 }
 
-/// The bucket and range of a rollout serve, computed as `serve` computes them.
-fn explain_rollout(
-    flag: &CompiledFlag,
+/// `evaluate.rs`'s `serve`, explained: what a serve gives, and for a
+/// rollout, the bucket and the range that picked the variant.
+fn explain_serve<'a>(
+    flag: &'a CompiledFlag,
+    body: &FlagBody,
     serve: &CompiledServe,
     lookups: &mut Lookups<'_>,
-) -> Option<RolloutExplanation> {
-    let CompiledServe::Rollout(rollout) = serve else {
-        return None;
+    fixed_reason: Reason,
+) -> (Evaluation<'a>, Option<RolloutExplanation>) {
+    let rollout = match serve {
+        CompiledServe::Variant(variant) => return (served(flag, *variant, fixed_reason), None),
+        CompiledServe::Rollout(rollout) => rollout,
     };
-    let attribute = lookups.get(&rollout.bucket_by);
-    let hashed = attribute.and_then(|attr| {
-        attr.with_bucket_value(|value| (value.to_owned(), bucket::bucket(&rollout.salt, value)))
+    let attribute = attribute_value(lookups.context(), &rollout.bucket_by);
+    let hashed = attribute.as_ref().and_then(bucket_value).map(|value| {
+        let bucket = bucket::bucket(&rollout.salt, &value);
+        (value, bucket)
     });
     let mut start = 0;
     let ranges: Vec<WeightRange> = rollout
@@ -471,34 +491,84 @@ fn explain_rollout(
         .collect();
     let bucket = hashed.as_ref().map(|&(_, bucket)| bucket);
     let picked = bucket.and_then(|b| ranges.iter().find(|range| range.end > b).cloned());
-    let fallback = match hashed {
-        Some(_) => None,
-        None => variant_key(flag, rollout.fallback),
+    let (evaluation, fallback) = match bucket {
+        None => (
+            served(flag, rollout.fallback, Reason::Default),
+            variant_key(flag, rollout.fallback),
+        ),
+        Some(bucket) => {
+            let picked = rollout.cumulative.iter().find(|(upper, _)| *upper > bucket);
+            let evaluation = match picked {
+                Some(&(_, variant)) => Evaluation {
+                    bucket: Some(bucket),
+                    ..served(flag, variant, Reason::Split)
+                },
+                // Unreachable after compilation checked the weights sum; fail safe.
+                None => served(flag, body.off, Reason::Default),
+            };
+            (evaluation, None)
+        }
     };
-    Some(RolloutExplanation {
+    let explanation = RolloutExplanation {
         bucket_by: match &rollout.bucket_by {
             AttrName::Key => "key".to_owned(),
             AttrName::Kind => "kind".to_owned(),
             AttrName::Named { name, .. } => name.to_string(),
         },
         salt: rollout.salt.to_string(),
-        context_value: attribute.map(owned),
+        context_value: attribute,
         value: hashed.map(|(value, _)| value),
         bucket,
         ranges,
         picked,
         fallback,
-    })
+    };
+    (evaluation, Some(explanation))
+}
+
+/// `evaluate.rs`'s `served`, repeated (see the module's documentation).
+fn served(flag: &CompiledFlag, variant: usize, reason: Reason) -> Evaluation<'_> {
+    match flag.variants.get(variant) {
+        Some(v) => Evaluation {
+            value: Some(&v.value),
+            variant: Some(&v.key),
+            reason,
+            rule_index: None,
+            rule_id: None,
+            bucket: None,
+            prerequisite: None,
+            error_code: None,
+            kind: Some(flag.kind),
+        },
+        None => Evaluation::error(ErrorCode::General),
+    }
 }
 
 fn variant_key(flag: &CompiledFlag, variant: usize) -> Option<String> {
     flag.variants.get(variant).map(|v| v.key.to_string())
 }
 
-fn owned(attribute: AttrRef<'_>) -> AttributeValue {
+/// `Lookups::get`, uncached and owned: the attribute `name` of `ctx`.
+fn attribute_value(ctx: &Context, name: &AttrName) -> Option<AttributeValue> {
+    let string = |s: &str| AttributeValue::Scalar(Scalar::String(s.to_owned()));
+    match name {
+        AttrName::Key => Some(string(&ctx.key)),
+        AttrName::Kind => ctx.kind.as_deref().map(string),
+        AttrName::Named { name, .. } => ctx.attributes.get(&**name).cloned(),
+    }
+}
+
+/// `AttrRef::with_bucket_value`, allocating: an attribute rendered for
+/// bucketing (strings as they are, booleans as `true`/`false`, finite
+/// numbers in shortest form without a decimal point when integral, `-0` as
+/// `0`); `None` for lists and non-finite numbers, which are in no bucket.
+fn bucket_value(attribute: &AttributeValue) -> Option<String> {
     match attribute {
-        AttrRef::Str(s) => AttributeValue::Scalar(Scalar::String(s.to_owned())),
-        AttrRef::Value(value) => value.clone(),
+        AttributeValue::List(_) => None,
+        AttributeValue::Scalar(Scalar::String(s)) => Some(s.clone()),
+        AttributeValue::Scalar(Scalar::Bool(b)) => Some(b.to_string()),
+        AttributeValue::Scalar(Scalar::Number(n)) if n.is_finite() => Some((n + 0.0).to_string()),
+        AttributeValue::Scalar(Scalar::Number(_)) => None,
     }
 }
 

@@ -271,6 +271,14 @@ impl CompiledClause {
         result
     }
 
+    /// For explain: whether the clause holds, computed now (without the
+    /// memo). Never inlined, so that explain gives none of the functions
+    /// evaluation inlines a second caller.
+    #[inline(never)]
+    pub(crate) fn explain_result(&self, lookups: &mut Lookups<'_>) -> bool {
+        self.evaluate(lookups)
+    }
+
     /// The attribute the clause reads.
     pub(crate) fn attribute(&self) -> &AttrName {
         &self.attribute
@@ -285,13 +293,9 @@ impl CompiledClause {
         }
     }
 
-    /// Whether the clause holds, computed now: [`CompiledClause::matches`]
-    /// without the memo for this clause (an `in_segment` clause's segment
-    /// clauses still use it, which gives the same results).
-    ///
     /// A missing attribute is false even under `negate`; `exists` and
     /// `in_segment` do not read the value; a list matches when any element does.
-    pub(crate) fn evaluate(&self, lookups: &mut Lookups<'_>) -> bool {
+    fn evaluate(&self, lookups: &mut Lookups<'_>) -> bool {
         let matched = match &self.matcher {
             Matcher::Exists => lookups.get(&self.attribute).is_some(),
             Matcher::InSegment(segments) => segments.iter().any(|s| s.contains(lookups)),
