@@ -13,6 +13,8 @@
 //! - `health`: `/healthz` (the process answers) and `/readyz` (it should get
 //!   traffic; not while draining).
 //! - `home`: the placeholder page at `/` until the web UI is served there.
+//! - `metrics`: Prometheus `/metrics` and the middleware that counts and
+//!   times requests by route.
 //! - `shutdown`: SIGINT/SIGTERM as a future.
 //! - `state`: [`AppState`], the cloneable state handlers borrow parts of.
 //! - `telemetry`: `tracing` subscriber setup (text or JSON lines).
@@ -22,6 +24,7 @@ pub mod config;
 pub mod error;
 mod health;
 mod home;
+pub mod metrics;
 pub mod shutdown;
 pub mod state;
 pub mod store;
@@ -93,9 +96,13 @@ pub async fn launch(
 
 /// Every route, with request tracing.
 pub fn app(state: AppState) -> Router {
+    let docs = api::openapi::document(Vec::new());
     Router::new()
         .merge(health::router())
         .merge(home::router())
+        .merge(api::openapi::router(docs))
+        .merge(metrics::router(state.metrics.clone()))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -9,10 +9,21 @@ use axum::extract::FromRef;
 
 /// Shared by every request. Storage, the stream hub and auth join it with
 /// the control-plane issue.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AppState {
     /// Whether this replica should get traffic; `/readyz` reports it.
     pub readiness: Readiness,
+    /// Renders `/metrics`.
+    pub metrics: crate::metrics::Metrics,
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        AppState {
+            readiness: Readiness::default(),
+            metrics: crate::metrics::Metrics::install(),
+        }
+    }
 }
 
 /// Ready once the server listens; not ready again while it drains on
