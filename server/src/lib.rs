@@ -17,6 +17,10 @@
 //!   times requests by route.
 //! - `shutdown`: SIGINT/SIGTERM as a future.
 //! - `state`: [`AppState`], the cloneable state handlers borrow parts of.
+//! - `storage`: opening the configured database (SQLite by default,
+//!   PostgreSQL by URL) with its migrations applied.
+//! - `store`: the [`store::Store`] trait and its SQLite and PostgreSQL
+//!   backends.
 //! - `telemetry`: `tracing` subscriber setup (text or JSON lines).
 
 pub mod api;
@@ -27,6 +31,7 @@ mod home;
 pub mod metrics;
 pub mod shutdown;
 pub mod state;
+pub mod storage;
 pub mod store;
 pub mod telemetry;
 
@@ -48,7 +53,11 @@ pub async fn run(command: Command) -> Result<(), ServerError> {
         Command::Admin(config::AdminCommand::Create(_)) => {
             Err(ServerError::NotImplemented("admin create"))
         }
-        Command::Migrate(_) => Err(ServerError::NotImplemented("migrate")),
+        Command::Migrate(storage) => {
+            storage::open(&storage).await?;
+            info!("migrations applied; the database is up to date");
+            Ok(())
+        }
     }
 }
 
