@@ -7,6 +7,9 @@
 //! DESIGN.md).
 //!
 //! # Layout
+//! - `auth`: passwords, JWTs (sessions, API/integration tokens, SDK keys),
+//!   and the extractors (`Principal`, `SdkKey`, `IntegrationToken`) that
+//!   carry auth into handlers.
 //! - `config`: the command line (`serve`, `admin create`, `migrate`), each
 //!   option also a `VEXIL_*` variable, secrets redacted in `Debug`.
 //! - `error`: [`ServerError`], why the server could not start or run.
@@ -24,6 +27,7 @@
 //! - `telemetry`: `tracing` subscriber setup (text or JSON lines).
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod error;
 mod health;
