@@ -7,6 +7,9 @@
 //! DESIGN.md).
 //!
 //! # Layout
+//! - `accounts`: admin accounts made outside the API (`vexil admin create`,
+//!   the first admin from `VEXIL_ADMIN_*`).
+//! - `api`: the REST API's shared pieces and resource modules.
 //! - `auth`: passwords, JWTs (sessions, API/integration tokens, SDK keys),
 //!   and the extractors (`Principal`, `SdkKey`, `IntegrationToken`) that
 //!   carry auth into handlers.
@@ -26,6 +29,7 @@
 //!   backends.
 //! - `telemetry`: `tracing` subscriber setup (text or JSON lines).
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod config;
@@ -42,6 +46,7 @@ pub mod telemetry;
 use std::future::Future;
 
 use axum::Router;
+use utoipa::OpenApi as _;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 use tracing::{info, warn};
@@ -54,8 +59,17 @@ pub use state::AppState;
 pub async fn run(command: Command) -> Result<(), ServerError> {
     match command {
         Command::Serve(config) => serve(config).await,
-        Command::Admin(config::AdminCommand::Create(_)) => {
-            Err(ServerError::NotImplemented("admin create"))
+        Command::Admin(config::AdminCommand::Create(create)) => {
+            let store = storage::open(&create.storage).await?;
+            accounts::create_admin(
+                &*store,
+                &auth::SystemClock,
+                &create.username,
+                create.password.expose(),
+                "cli",
+            )
+            .await?;
+            Ok(())
         }
         Command::Migrate(storage) => {
             storage::open(&storage).await?;
@@ -89,7 +103,20 @@ pub async fn launch(
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
     warn_about_unused(&config);
 
-    let state = AppState::default();
+    let store = storage::open(&config.storage).await?;
+    let clock: std::sync::Arc<dyn auth::Clock> = std::sync::Arc::new(auth::SystemClock);
+    let keys = auth::AuthState::load_keys(&*store).await?;
+    accounts::bootstrap_admin(
+        &*store,
+        &*clock,
+        config.admin_username.as_deref(),
+        config.admin_password.as_ref().map(config::Secret::expose),
+    )
+    .await?;
+    let state = AppState::new(
+        std::sync::Arc::clone(&store),
+        auth::AuthState::new(keys, store, clock),
+    );
     let readiness = state.readiness.clone();
     let app = app(state);
 
@@ -109,8 +136,9 @@ pub async fn launch(
 
 /// Every route, with request tracing.
 pub fn app(state: AppState) -> Router {
-    let docs = api::openapi::document(Vec::new());
+    let docs = api::openapi::document(vec![api::login::Doc::openapi()]);
     Router::new()
+        .merge(api::login::router())
         .merge(health::router())
         .merge(home::router())
         .merge(api::openapi::router(docs))
@@ -123,10 +151,6 @@ pub fn app(state: AppState) -> Router {
 /// Storage and fan-out options are accepted already so deployments can be
 /// written against the final command line; say plainly that they do nothing.
 fn warn_about_unused(config: &ServeConfig) {
-    info!(data_dir = %config.storage.data_dir.display(), "storage arrives with the control-plane issue; nothing is stored yet");
-    if let Some(url) = &config.storage.database_url {
-        warn!(database_url = %url, "--database-url is not used yet (control-plane issue)");
-    }
     if let Some(url) = &config.redis_url {
         warn!(redis_url = %url, "--redis-url is not used yet (streaming issue)");
     }
