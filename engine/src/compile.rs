@@ -9,7 +9,9 @@ use vexil_proto::limits::{MAX_PREREQUISITE_DEPTH, TOTAL_WEIGHT};
 use vexil_proto::{FlagKind, Segment, Serve, Snapshot, SnapshotFlag};
 
 use crate::attribute::AttrName;
-use crate::matcher::{CompiledClause, CompiledSegment, SegmentLookup, compile_clauses};
+use crate::matcher::{
+    CompiledClause, CompiledSegment, SegmentLookup, WrittenClauses, compile_clauses,
+};
 use crate::shared::Shared;
 
 /// A snapshot compiled for evaluation. Cheap to share behind an `Arc`;
@@ -22,6 +24,20 @@ pub struct CompiledSnapshot {
     pub(crate) flags: Vec<CompiledFlag>,
     pub(crate) index: FxHashMap<Box<str>, usize>,
     pub(crate) errors: Vec<CompileError>,
+    /// What only explain reads, kept apart so that evaluation's data stays
+    /// exactly as compact as without it.
+    pub(crate) written: Written,
+}
+
+/// The rules' clauses as written (evaluation runs them reordered, cheapest
+/// first), for [`CompiledSnapshot::explain`].
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    /// Parallel to [`CompiledSnapshot::flags`]: per rule, its clauses as
+    /// written (empty for a flag that failed to compile).
+    pub(crate) flags: Vec<Vec<WrittenClauses>>,
+    /// Per compiled segment key: per rule, its id and clauses as written.
+    pub(crate) segments: FxHashMap<Box<str>, Vec<(Box<str>, WrittenClauses)>>,
 }
 
 /// Why one flag or segment could not be compiled. The flag evaluates to
@@ -109,7 +125,13 @@ impl CompiledSnapshot {
 
     fn compile_with(snapshot: &Snapshot, mut shared: Shared<'_>) -> Self {
         let mut errors = Vec::new();
-        let segments = compile_segments(&snapshot.segments, &mut shared, &mut errors);
+        let mut written = Written::default();
+        let segments = compile_segments(
+            &snapshot.segments,
+            &mut shared,
+            &mut errors,
+            &mut written.segments,
+        );
         let lookup_segment = |key: &str| segments.get(key).cloned();
 
         let mut index = FxHashMap::default();
@@ -124,14 +146,17 @@ impl CompiledSnapshot {
             }
             index.insert(Box::<str>::from(flag.key.as_str()), flags.len());
             let compiled = compile_flag(flag, &lookup_segment, &mut shared);
-            let body = compiled
-                .map_err(|problem| {
+            let (body, rules_written) = match compiled {
+                Ok((body, rules_written)) => (Some(body), rules_written),
+                Err(problem) => {
                     errors.push(CompileError {
                         key: flag.key.clone(),
                         problem,
                     });
-                })
-                .ok();
+                    (None, Vec::new())
+                }
+            };
+            written.flags.push(rules_written);
             flags.push(CompiledFlag {
                 key: flag.key.as_str().into(),
                 kind: flag.kind,
@@ -152,6 +177,7 @@ impl CompiledSnapshot {
             flags,
             index,
             errors,
+            written,
         };
         compiled.resolve_prerequisites();
         compiled
@@ -309,16 +335,27 @@ fn compile_segments(
     segments: &[Segment],
     shared: &mut Shared,
     errors: &mut Vec<CompileError>,
+    written: &mut FxHashMap<Box<str>, Vec<(Box<str>, WrittenClauses)>>,
 ) -> FxHashMap<String, Arc<CompiledSegment>> {
     let mut compiled = FxHashMap::default();
     for segment in segments {
-        let rules: Result<Vec<Vec<CompiledClause>>, String> = segment
+        let rules: Result<Vec<(Vec<CompiledClause>, WrittenClauses)>, String> = segment
             .rules
             .iter()
             .map(|rule| compile_clauses(&rule.clauses, None, shared))
             .collect();
         match rules {
             Ok(rules) if !compiled.contains_key(&segment.key) => {
+                let (rules, rules_written): (Vec<_>, Vec<_>) = rules.into_iter().unzip();
+                written.insert(
+                    segment.key.as_str().into(),
+                    segment
+                        .rules
+                        .iter()
+                        .map(|rule| Box::<str>::from(rule.id.as_str()))
+                        .zip(rules_written)
+                        .collect(),
+                );
                 let set = |keys: &[String]| {
                     keys.iter()
                         .map(|k| Box::<str>::from(k.as_str()))
@@ -347,11 +384,12 @@ fn compile_segments(
     compiled
 }
 
+/// The flag's body, and its rules' clauses as written.
 fn compile_flag(
     flag: &SnapshotFlag,
     segment: &SegmentLookup<'_>,
     shared: &mut Shared,
-) -> Result<FlagBody, String> {
+) -> Result<(FlagBody, Vec<WrittenClauses>), String> {
     let variant = |key: &str| {
         flag.variants
             .iter()
@@ -400,18 +438,18 @@ fn compile_flag(
             }
         }
     };
-    let rules = config
-        .rules
-        .iter()
-        .map(|rule| {
-            Ok(CompiledRule {
-                id: rule.id.as_str().into(),
-                clauses: compile_clauses(&rule.clauses, Some(segment), shared)?,
-                serve: compile_serve(&rule.serve, shared)?,
-            })
-        })
-        .collect::<Result<_, String>>()?;
-    Ok(FlagBody {
+    let mut rules = Vec::with_capacity(config.rules.len());
+    let mut rules_written = Vec::with_capacity(config.rules.len());
+    for rule in &config.rules {
+        let (clauses, written) = compile_clauses(&rule.clauses, Some(segment), shared)?;
+        rules.push(CompiledRule {
+            id: rule.id.as_str().into(),
+            clauses,
+            serve: compile_serve(&rule.serve, shared)?,
+        });
+        rules_written.push(written);
+    }
+    let body = FlagBody {
         enabled: config.enabled,
         off,
         prerequisites: config
@@ -426,5 +464,6 @@ fn compile_flag(
         targets,
         rules,
         default_serve: compile_serve(&config.default_serve, shared)?,
-    })
+    };
+    Ok((body, rules_written))
 }

@@ -41,6 +41,7 @@ pub mod bucket;
 mod compile;
 mod evaluate;
 mod evaluation;
+mod explain;
 mod matcher;
 mod memo;
 mod pattern;
@@ -49,3 +50,7 @@ mod version;
 
 pub use compile::{CompileError, CompiledSnapshot};
 pub use evaluation::Evaluation;
+pub use explain::{
+    ClauseExplanation, Explanation, PrerequisiteExplanation, RolloutExplanation, RuleExplanation,
+    SegmentDecision, SegmentExplanation, Step, TargetExplanation, WeightRange,
+};

@@ -160,20 +160,45 @@ impl InSet {
     }
 }
 
+/// A rule's clauses as written, kept for [`crate::CompiledSnapshot::explain`]:
+/// evaluation runs the compiled clauses cheapest first and never reads these.
+#[derive(Debug, Default)]
+pub(crate) struct WrittenClauses {
+    /// The clauses in written order, as the snapshot has them.
+    pub(crate) clauses: Vec<Clause>,
+    /// For each written clause, its position among the compiled clauses.
+    pub(crate) compiled_at: Vec<usize>,
+}
+
 /// Compiles a rule's clauses, cheapest first: clauses are ANDed and matching
 /// has no side effects, so the order changes only how soon a rule that does
-/// not match gives up.
+/// not match gives up. Also returns the clauses as written, with where each
+/// one went, for explain.
 pub(crate) fn compile_clauses(
     clauses: &[Clause],
     segment: Option<&SegmentLookup<'_>>,
     shared: &mut Shared,
-) -> Result<Vec<CompiledClause>, String> {
+) -> Result<(Vec<CompiledClause>, WrittenClauses), String> {
     let mut compiled = clauses
         .iter()
-        .map(|clause| CompiledClause::compile(clause, segment, shared))
+        .enumerate()
+        .map(|(written, clause)| {
+            CompiledClause::compile(clause, segment, shared).map(|compiled| (written, compiled))
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    compiled.sort_by_key(|clause| clause.matcher.cost());
-    Ok(compiled)
+    // Stable: clauses of equal cost keep their written order.
+    compiled.sort_by_key(|(_, clause)| clause.matcher.cost());
+    let mut compiled_at = vec![0; clauses.len()];
+    for (position, (written, _)) in compiled.iter().enumerate() {
+        if let Some(at) = compiled_at.get_mut(*written) {
+            *at = position;
+        }
+    }
+    let written = WrittenClauses {
+        clauses: clauses.to_vec(),
+        compiled_at,
+    };
+    Ok((compiled.into_iter().map(|(_, c)| c).collect(), written))
 }
 
 impl CompiledClause {
@@ -246,9 +271,27 @@ impl CompiledClause {
         result
     }
 
+    /// The attribute the clause reads.
+    pub(crate) fn attribute(&self) -> &AttrName {
+        &self.attribute
+    }
+
+    /// The segments an `in_segment` clause names, in the order of its
+    /// values; empty for every other operator.
+    pub(crate) fn segments(&self) -> &[Arc<CompiledSegment>] {
+        match &self.matcher {
+            Matcher::InSegment(segments) => segments,
+            _ => &[],
+        }
+    }
+
+    /// Whether the clause holds, computed now: [`CompiledClause::matches`]
+    /// without the memo for this clause (an `in_segment` clause's segment
+    /// clauses still use it, which gives the same results).
+    ///
     /// A missing attribute is false even under `negate`; `exists` and
     /// `in_segment` do not read the value; a list matches when any element does.
-    fn evaluate(&self, lookups: &mut Lookups<'_>) -> bool {
+    pub(crate) fn evaluate(&self, lookups: &mut Lookups<'_>) -> bool {
         let matched = match &self.matcher {
             Matcher::Exists => lookups.get(&self.attribute).is_some(),
             Matcher::InSegment(segments) => segments.iter().any(|s| s.contains(lookups)),

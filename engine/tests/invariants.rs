@@ -1,6 +1,7 @@
 //! Property tests of the engine's invariants: rollouts are stable when
-//! raised, shares match weights, salts make flags independent, and no
-//! snapshot or context can make evaluation panic.
+//! raised, shares match weights, salts make flags independent, no
+//! snapshot or context can make evaluation (or explain) panic, and explain
+//! always returns what evaluation returns.
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -340,6 +341,31 @@ proptest! {
             prop_assert_eq!(memoized.evaluate_all(ctx), plain.evaluate_all(ctx));
             for key in ["f0", "f1", "f2", "f3"] {
                 prop_assert_eq!(memoized.evaluate(key, ctx), plain.evaluate(key, ctx));
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+    /// Explain never panics and its result is always `evaluate`'s, also
+    /// when clauses repeat (and so use the memo) within and across flags.
+    #[test]
+    fn explain_agrees_with_evaluate(
+        snapshot in snapshot(),
+        pool in prop::collection::vec(clause(), 1..5),
+        picks in prop::collection::vec(any::<usize>(), 16),
+        pooled in any::<bool>(),
+        contexts in prop::collection::vec(context(), 1..4),
+    ) {
+        let snapshot = if pooled { with_pooled_clauses(snapshot, &pool, &picks) } else { snapshot };
+        let compiled = CompiledSnapshot::compile(&snapshot);
+        for ctx in &contexts {
+            for key in ["f0", "f1", "f2", "f3", "missing"] {
+                let explanation = compiled.explain(key, ctx);
+                prop_assert_eq!(&explanation.result, &compiled.evaluate(key, ctx).to_result(key));
+                prop_assert!(serde_json::to_string(&explanation).is_ok());
             }
         }
     }

@@ -195,9 +195,14 @@ pub struct EnvironmentVersion {
 pub struct ChangeFilter {
     /// Changes of this flag: its definition and its configs.
     pub flag: Option<String>,
+    /// Changes recorded for this environment: its flag configs and the
+    /// environment itself (not the project-wide flag and segment changes
+    /// that also bump it; `changes_since` has those).
     pub environment: Option<String>,
     pub actor: Option<String>,
+    /// At or after this instant (inclusive).
     pub since: Option<OffsetDateTime>,
+    /// Strictly before this instant (exclusive), so windows tile.
     pub until: Option<OffsetDateTime>,
     pub page: Page,
 }

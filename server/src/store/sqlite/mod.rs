@@ -1,1 +1,376 @@
+//! The embedded backend: one SQLite file (WAL, `busy_timeout`), native SQL,
+//! migrations in `migrations/sqlite`.
+//!
+//! Every write runs in one `BEGIN IMMEDIATE` transaction: it takes the
+//! database's write lock up front, so concurrent writers queue on
+//! `busy_timeout` instead of failing on a lock upgrade, and a version read
+//! inside the transaction cannot change before it commits. Reads that need
+//! several statements to agree (snapshots, pages with totals) run in one
+//! read transaction, which WAL gives a stable view.
+//!
+//! # Layout
+//! - `codec`: columns to records and back (timestamps, versions, JSON).
+//! - `log`: appending to the change log with its environment versions;
+//!   reading it.
+//! - `projects`: projects, environments, the default project.
+//! - `flags`: flags and their per-environment configs.
+//! - `segments`: segments and snapshots.
+//! - `accounts`: users, tokens, named secrets.
 
+mod accounts;
+mod codec;
+mod flags;
+mod log;
+mod projects;
+mod segments;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use time::OffsetDateTime;
+use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
+
+use super::{
+    Change, ChangeFilter, EnvironmentRecord, FlagFilter, FlagRecord, Page, Paged, ProjectRecord,
+    SegmentRecord, Store, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta,
+};
+
+/// How long a writer waits for another's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections per file: readers run in parallel under WAL; writers queue.
+const MAX_CONNECTIONS: u32 = 8;
+
+/// The SQLite store. Cloning is cheap and shares the connection pool.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its directory if missing) the database file,
+    /// migrates it, and creates the `default` project on first open.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Database(sqlx::Error::Configuration(
+                    format!("cannot create {}: {e}", dir.display()).into(),
+                ))
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        Self::connect(options, MAX_CONNECTIONS).await
+    }
+
+    /// Opens a `sqlite://path` URL (created if missing), or `sqlite::memory:`
+    /// for a private in-memory database (one connection, gone when dropped).
+    pub async fn open_url(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        if memory {
+            return Self::connect(options, 1).await;
+        }
+        if let Some(dir) = options
+            .get_filename()
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Database(sqlx::Error::Configuration(
+                    format!("cannot create {}: {e}", dir.display()).into(),
+                ))
+            })?;
+        }
+        Self::connect(options, MAX_CONNECTIONS).await
+    }
+
+    async fn connect(options: SqliteConnectOptions, max_connections: u32) -> StoreResult<Self> {
+        let options = options.busy_timeout(BUSY_TIMEOUT).foreign_keys(true);
+        let options = if max_connections > 1 {
+            options.journal_mode(SqliteJournalMode::Wal)
+        } else {
+            options
+        };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        let store = SqliteStore { pool };
+        store.bootstrap(OffsetDateTime::now_utc()).await?;
+        Ok(store)
+    }
+
+    /// Starts a write: `BEGIN IMMEDIATE` takes the write lock now, waiting
+    /// up to `busy_timeout` for another writer to finish.
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Closes every connection (tests reopen the file afterwards).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The effective page (at least 1), page size (at least 1) and row offset.
+fn paging(page: Page) -> (u32, u32, i64) {
+    let number = page.page.max(1);
+    let per_page = page.per_page.max(1);
+    let offset = (i64::from(number) - 1) * i64::from(per_page);
+    (number, per_page, offset)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn secret(
+        &self,
+        name: &str,
+        generate: &(dyn Fn() -> String + Send + Sync),
+    ) -> StoreResult<String> {
+        self.secret_impl(name, generate).await
+    }
+
+    async fn list_projects(&self) -> StoreResult<Vec<ProjectRecord>> {
+        self.list_projects_impl().await
+    }
+    async fn get_project(&self, key: &str) -> StoreResult<ProjectRecord> {
+        self.get_project_impl(key).await
+    }
+    async fn create_project(
+        &self,
+        project: &Project,
+        environments: &[Environment],
+        meta: &WriteMeta,
+    ) -> StoreResult<ProjectRecord> {
+        self.create_project_impl(project, environments, meta).await
+    }
+    async fn update_project(
+        &self,
+        project: &Project,
+        meta: &WriteMeta,
+    ) -> StoreResult<ProjectRecord> {
+        self.update_project_impl(project, meta).await
+    }
+    async fn delete_project(&self, key: &str, meta: &WriteMeta) -> StoreResult<()> {
+        self.delete_project_impl(key, meta).await
+    }
+
+    async fn list_environments(&self, project: &str) -> StoreResult<Vec<EnvironmentRecord>> {
+        self.list_environments_impl(project).await
+    }
+    async fn get_environment(&self, project: &str, key: &str) -> StoreResult<EnvironmentRecord> {
+        self.get_environment_impl(project, key).await
+    }
+    async fn create_environment(
+        &self,
+        project: &str,
+        environment: &Environment,
+        meta: &WriteMeta,
+    ) -> StoreResult<EnvironmentRecord> {
+        self.create_environment_impl(project, environment, meta)
+            .await
+    }
+    async fn update_environment(
+        &self,
+        project: &str,
+        environment: &Environment,
+        meta: &WriteMeta,
+    ) -> StoreResult<EnvironmentRecord> {
+        self.update_environment_impl(project, environment, meta)
+            .await
+    }
+    async fn delete_environment(
+        &self,
+        project: &str,
+        key: &str,
+        meta: &WriteMeta,
+    ) -> StoreResult<()> {
+        self.delete_environment_impl(project, key, meta).await
+    }
+    async fn environment_versions(&self) -> StoreResult<Vec<(String, String, u64)>> {
+        self.environment_versions_impl().await
+    }
+
+    async fn list_flags(
+        &self,
+        project: &str,
+        filter: &FlagFilter,
+    ) -> StoreResult<Paged<FlagRecord>> {
+        self.list_flags_impl(project, filter).await
+    }
+    async fn get_flag(&self, project: &str, key: &str) -> StoreResult<FlagRecord> {
+        self.get_flag_impl(project, key).await
+    }
+    async fn create_flag(
+        &self,
+        project: &str,
+        flag: &Flag,
+        configs: &[(String, FlagConfig)],
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagRecord> {
+        self.create_flag_impl(project, flag, configs, meta).await
+    }
+    async fn update_flag(
+        &self,
+        project: &str,
+        flag: &Flag,
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagRecord> {
+        self.update_flag_impl(project, flag, meta).await
+    }
+    async fn set_flag_archived(
+        &self,
+        project: &str,
+        key: &str,
+        archived: bool,
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagRecord> {
+        self.set_flag_archived_impl(project, key, archived, meta)
+            .await
+    }
+    async fn delete_flag(&self, project: &str, key: &str, meta: &WriteMeta) -> StoreResult<()> {
+        self.delete_flag_impl(project, key, meta).await
+    }
+
+    async fn get_flag_config(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+    ) -> StoreResult<FlagConfig> {
+        self.get_flag_config_impl(project, flag, environment).await
+    }
+    async fn list_flag_configs(
+        &self,
+        project: &str,
+        flag: &str,
+    ) -> StoreResult<Vec<(String, FlagConfig)>> {
+        self.list_flag_configs_impl(project, flag).await
+    }
+    async fn put_flag_config(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+        config: &FlagConfig,
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagConfig> {
+        self.write_flag_config(
+            project,
+            flag,
+            environment,
+            flags::ConfigWrite::Put(config),
+            meta,
+        )
+        .await
+    }
+    async fn set_flag_enabled(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+        enabled: bool,
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagConfig> {
+        let write = flags::ConfigWrite::Enabled(enabled);
+        self.write_flag_config(project, flag, environment, write, meta)
+            .await
+    }
+
+    async fn list_segments(&self, project: &str) -> StoreResult<Vec<SegmentRecord>> {
+        self.list_segments_impl(project).await
+    }
+    async fn get_segment(&self, project: &str, key: &str) -> StoreResult<SegmentRecord> {
+        self.get_segment_impl(project, key).await
+    }
+    async fn create_segment(
+        &self,
+        project: &str,
+        segment: &Segment,
+        meta: &WriteMeta,
+    ) -> StoreResult<SegmentRecord> {
+        self.create_segment_impl(project, segment, meta).await
+    }
+    async fn update_segment(
+        &self,
+        project: &str,
+        segment: &Segment,
+        meta: &WriteMeta,
+    ) -> StoreResult<SegmentRecord> {
+        self.update_segment_impl(project, segment, meta).await
+    }
+    async fn delete_segment(&self, project: &str, key: &str, meta: &WriteMeta) -> StoreResult<()> {
+        self.delete_segment_impl(project, key, meta).await
+    }
+
+    async fn snapshot(&self, project: &str, environment: &str) -> StoreResult<Snapshot> {
+        self.snapshot_impl(project, environment).await
+    }
+    async fn list_changes(
+        &self,
+        project: Option<&str>,
+        filter: &ChangeFilter,
+    ) -> StoreResult<Paged<Change>> {
+        self.list_changes_impl(project, filter).await
+    }
+    async fn changes_since(
+        &self,
+        project: &str,
+        environment: &str,
+        after_version: u64,
+    ) -> StoreResult<Vec<(u64, Change)>> {
+        self.changes_since_impl(project, environment, after_version)
+            .await
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+        self.list_users_impl().await
+    }
+    async fn get_user(&self, username: &str) -> StoreResult<UserRecord> {
+        self.get_user_impl(username).await
+    }
+    async fn count_users(&self) -> StoreResult<u64> {
+        self.count_users_impl().await
+    }
+    async fn create_user(&self, user: &UserRecord, meta: &WriteMeta) -> StoreResult<UserRecord> {
+        self.create_user_impl(user, meta).await
+    }
+    async fn update_user(&self, user: &UserRecord, meta: &WriteMeta) -> StoreResult<UserRecord> {
+        self.update_user_impl(user, meta).await
+    }
+    async fn delete_user(&self, username: &str, meta: &WriteMeta) -> StoreResult<()> {
+        self.delete_user_impl(username, meta).await
+    }
+
+    async fn create_token(
+        &self,
+        token: &TokenRecord,
+        meta: &WriteMeta,
+    ) -> StoreResult<TokenRecord> {
+        self.create_token_impl(token, meta).await
+    }
+    async fn get_token(&self, id: &str) -> StoreResult<TokenRecord> {
+        self.get_token_impl(id).await
+    }
+    async fn list_tokens(&self, filter: &TokenFilter) -> StoreResult<Vec<TokenRecord>> {
+        self.list_tokens_impl(filter).await
+    }
+    async fn revoke_token(&self, id: &str, meta: &WriteMeta) -> StoreResult<TokenRecord> {
+        self.revoke_token_impl(id, meta).await
+    }
+    async fn touch_token(&self, id: &str, at: OffsetDateTime) -> StoreResult<()> {
+        self.touch_token_impl(id, at).await
+    }
+}

@@ -1,0 +1,296 @@
+//! Users, tokens and named secrets. User and token writes go to the change
+//! log but bump no environment.
+
+use sqlx::postgres::PgPool;
+use time::OffsetDateTime;
+
+use super::rows;
+use super::write::{self, NewChange};
+use crate::store::{
+    ChangeAction, ResourceKind, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord,
+    WriteMeta,
+};
+
+pub(super) async fn secret(
+    pool: &PgPool,
+    name: &str,
+    generate: &(dyn Fn() -> String + Send + Sync),
+) -> StoreResult<String> {
+    let select = sqlx::query_scalar("SELECT value FROM settings WHERE name = $1").bind(name);
+    if let Some(value) = select.fetch_optional(pool).await? {
+        return Ok(value);
+    }
+    // Replicas starting together may all get here; the first insert wins
+    // and everyone reads the winner's value.
+    sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(name)
+        .bind(generate())
+        .execute(pool)
+        .await?;
+    Ok(
+        sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+pub(super) async fn list_users(pool: &PgPool) -> StoreResult<Vec<UserRecord>> {
+    let found = sqlx::query("SELECT * FROM users ORDER BY username")
+        .fetch_all(pool)
+        .await?;
+    found.iter().map(rows::user).collect()
+}
+
+pub(super) async fn get_user(pool: &PgPool, username: &str) -> StoreResult<UserRecord> {
+    let row = sqlx::query("SELECT * FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| not_found_user(username))?;
+    rows::user(&row)
+}
+
+pub(super) async fn count_users(pool: &PgPool) -> StoreResult<u64> {
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(pool)
+        .await?;
+    rows::unsigned(count, "count")
+}
+
+pub(super) async fn create_user(
+    pool: &PgPool,
+    user: &UserRecord,
+    meta: &WriteMeta,
+) -> StoreResult<UserRecord> {
+    let mut tx = write::begin(pool).await?;
+    let row = sqlx::query(
+        "INSERT INTO users (id, username, password_hash, role, disabled, version, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING *",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(&user.username)
+    .bind(&user.password_hash)
+    .bind(rows::name(&user.role)?)
+    .bind(user.disabled)
+    .bind(meta.at)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(write::exists(|| format!("user {}", user.username)))?;
+    let record = rows::user(&row)?;
+    let change = NewChange {
+        project: None,
+        environment: None,
+        resource: ResourceKind::User,
+        key: &record.username,
+        action: ChangeAction::Created,
+        before: None,
+        after: Some(rows::json(&record)?),
+        versions: Vec::new(),
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+pub(super) async fn update_user(
+    pool: &PgPool,
+    user: &UserRecord,
+    meta: &WriteMeta,
+) -> StoreResult<UserRecord> {
+    let mut tx = write::begin(pool).await?;
+    let before = lock_user(&mut tx, &user.username).await?;
+    write::check_version(meta, before.version)?;
+    let row = sqlx::query(
+        "UPDATE users SET password_hash = $2, role = $3, disabled = $4, \
+         version = version + 1, updated_at = $5 WHERE username = $1 RETURNING *",
+    )
+    .bind(&user.username)
+    .bind(&user.password_hash)
+    .bind(rows::name(&user.role)?)
+    .bind(user.disabled)
+    .bind(meta.at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let after = rows::user(&row)?;
+    let change = NewChange {
+        project: None,
+        environment: None,
+        resource: ResourceKind::User,
+        key: &user.username,
+        action: ChangeAction::Updated,
+        before: Some(rows::json(&before)?),
+        after: Some(rows::json(&after)?),
+        versions: Vec::new(),
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub(super) async fn delete_user(
+    pool: &PgPool,
+    username: &str,
+    meta: &WriteMeta,
+) -> StoreResult<()> {
+    let mut tx = write::begin(pool).await?;
+    let before = lock_user(&mut tx, username).await?;
+    write::check_version(meta, before.version)?;
+    sqlx::query("DELETE FROM users WHERE username = $1")
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+    let change = NewChange {
+        project: None,
+        environment: None,
+        resource: ResourceKind::User,
+        key: username,
+        action: ChangeAction::Deleted,
+        before: Some(rows::json(&before)?),
+        after: None,
+        versions: Vec::new(),
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn lock_user(conn: &mut sqlx::PgConnection, username: &str) -> StoreResult<UserRecord> {
+    let row = sqlx::query("SELECT * FROM users WHERE username = $1 FOR UPDATE")
+        .bind(username)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| not_found_user(username))?;
+    rows::user(&row)
+}
+
+pub(super) async fn create_token(
+    pool: &PgPool,
+    token: &TokenRecord,
+    meta: &WriteMeta,
+) -> StoreResult<TokenRecord> {
+    let mut tx = write::begin(pool).await?;
+    if let Some(project) = &token.project {
+        // Shared: the key's project cannot go away before this commits.
+        write::lock_project(&mut tx, project, write::ProjectLock::Share).await?;
+    }
+    let role = token.role.as_ref().map(rows::name).transpose()?;
+    let row = sqlx::query(
+        "INSERT INTO tokens (id, kind, name, role, project, environments, created_by, \
+         created_at, expires_at, last_used_at, revoked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL) RETURNING *",
+    )
+    .bind(&token.id)
+    .bind(rows::name(&token.kind)?)
+    .bind(&token.name)
+    .bind(role)
+    .bind(&token.project)
+    .bind(rows::json(&token.environments)?)
+    .bind(&token.created_by)
+    .bind(token.created_at)
+    .bind(token.expires_at)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(write::exists(|| format!("token {}", token.id)))?;
+    let record = rows::token(&row)?;
+    let change = NewChange {
+        project: record.project.as_deref(),
+        environment: None,
+        resource: ResourceKind::Token,
+        key: &record.id,
+        action: ChangeAction::Created,
+        before: None,
+        after: Some(rows::json(&record)?),
+        versions: Vec::new(),
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+pub(super) async fn get_token(pool: &PgPool, id: &str) -> StoreResult<TokenRecord> {
+    let row = sqlx::query("SELECT * FROM tokens WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| not_found_token(id))?;
+    rows::token(&row)
+}
+
+pub(super) async fn list_tokens(
+    pool: &PgPool,
+    filter: &TokenFilter,
+) -> StoreResult<Vec<TokenRecord>> {
+    let kind = filter.kind.as_ref().map(rows::name).transpose()?;
+    let found = sqlx::query(
+        "SELECT * FROM tokens WHERE ($1::text IS NULL OR kind = $1) \
+         AND ($2::text IS NULL OR project = $2) \
+         AND ($3::text IS NULL OR environments ? $3) \
+         AND ($4 OR revoked_at IS NULL) \
+         ORDER BY created_at, id",
+    )
+    .bind(kind)
+    .bind(&filter.project)
+    .bind(&filter.environment)
+    .bind(filter.include_revoked)
+    .fetch_all(pool)
+    .await?;
+    found.iter().map(rows::token).collect()
+}
+
+pub(super) async fn revoke_token(
+    pool: &PgPool,
+    id: &str,
+    meta: &WriteMeta,
+) -> StoreResult<TokenRecord> {
+    let mut tx = write::begin(pool).await?;
+    let row = sqlx::query("SELECT * FROM tokens WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| not_found_token(id))?;
+    let before = rows::token(&row)?;
+    // Revoking a revoked token changes nothing and logs nothing.
+    if before.revoked_at.is_some() {
+        return Ok(before);
+    }
+    let row = sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 RETURNING *")
+        .bind(id)
+        .bind(meta.at)
+        .fetch_one(&mut *tx)
+        .await?;
+    let after = rows::token(&row)?;
+    let change = NewChange {
+        project: after.project.as_deref(),
+        environment: None,
+        resource: ResourceKind::Token,
+        key: id,
+        action: ChangeAction::Revoked,
+        before: Some(rows::json(&before)?),
+        after: Some(rows::json(&after)?),
+        versions: Vec::new(),
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub(super) async fn touch_token(pool: &PgPool, id: &str, at: OffsetDateTime) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE tokens SET last_used_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(not_found_token(id));
+    }
+    Ok(())
+}
+
+fn not_found_user(username: &str) -> StoreError {
+    StoreError::NotFound(format!("user {username}"))
+}
+
+fn not_found_token(id: &str) -> StoreError {
+    StoreError::NotFound(format!("token {id}"))
+}

@@ -1,0 +1,468 @@
+//! Flags and their per-environment configs.
+
+use sqlx::postgres::{PgConnection, PgPool};
+use vexil_proto::{Flag, FlagConfig};
+
+use super::rows;
+use super::write::{self, NewChange, ProjectLock};
+use crate::store::{
+    ChangeAction, FlagFilter, FlagRecord, Paged, ResourceKind, StoreError, StoreResult, WriteMeta,
+    default_config,
+};
+
+/// The flag list's filter, shared by its count and its page. Binds: $1
+/// project, $2 archived, $3 query (lowercase), $4 tag.
+const LIST_WHERE: &str = "WHERE project = $1 AND archived = $2 \
+     AND ($3::text IS NULL OR strpos(lower(key), $3) > 0 OR strpos(lower(name), $3) > 0 \
+          OR strpos(lower(description), $3) > 0) \
+     AND ($4::text IS NULL OR tags ? $4)";
+
+pub(super) async fn list(
+    pool: &PgPool,
+    project: &str,
+    filter: &FlagFilter,
+) -> StoreResult<Paged<FlagRecord>> {
+    // One snapshot for the count and the page.
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    write::project_exists(&mut tx, project).await?;
+    let archived = filter.archived.unwrap_or(false);
+    let query = filter.query.as_ref().map(|q| q.to_lowercase());
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM flags {LIST_WHERE}"
+    )))
+    .bind(project)
+    .bind(archived)
+    .bind(&query)
+    .bind(&filter.tag)
+    .fetch_one(&mut *tx)
+    .await?;
+    let (page, per_page, offset) = rows::paging(filter.page);
+    let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT * FROM flags {LIST_WHERE} ORDER BY key LIMIT $5 OFFSET $6"
+    )))
+    .bind(project)
+    .bind(archived)
+    .bind(&query)
+    .bind(&filter.tag)
+    .bind(i64::from(per_page))
+    .bind(offset)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Paged {
+        items: found.iter().map(rows::flag).collect::<StoreResult<_>>()?,
+        total: rows::unsigned(total, "count")?,
+        page,
+        per_page,
+    })
+}
+
+pub(super) async fn get(pool: &PgPool, project: &str, key: &str) -> StoreResult<FlagRecord> {
+    let mut conn = pool.acquire().await?;
+    flag_row(&mut conn, project, key).await
+}
+
+/// The flag; `NotFound` for it, or for its project when that is missing.
+async fn flag_row(conn: &mut PgConnection, project: &str, key: &str) -> StoreResult<FlagRecord> {
+    let row = sqlx::query("SELECT * FROM flags WHERE project = $1 AND key = $2")
+        .bind(project)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(row) => rows::flag(&row),
+        None => Err(write::not_found_in(conn, project, format!("flag {key}")).await),
+    }
+}
+
+pub(super) async fn create(
+    pool: &PgPool,
+    project: &str,
+    flag: &Flag,
+    configs: &[(String, FlagConfig)],
+    meta: &WriteMeta,
+) -> StoreResult<FlagRecord> {
+    let mut tx = write::begin(pool).await?;
+    write::lock_project(&mut tx, project, ProjectLock::Share).await?;
+    let environments = write::keys(&write::lock_environments(&mut tx, project).await?);
+    if let Some((unknown, _)) = configs.iter().find(|(e, _)| !environments.contains(e)) {
+        return Err(StoreError::NotFound(format!("environment {unknown}")));
+    }
+    let row = sqlx::query(
+        "INSERT INTO flags (project, key, name, description, tags, owner, kind, variants, \
+         temporary, version, archived, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, FALSE, $10, $10) RETURNING *",
+    )
+    .bind(project)
+    .bind(&flag.key)
+    .bind(&flag.name)
+    .bind(&flag.description)
+    .bind(rows::json(&flag.tags)?)
+    .bind(&flag.owner)
+    .bind(rows::name(&flag.kind)?)
+    .bind(rows::json(&flag.variants)?)
+    .bind(flag.temporary)
+    .bind(meta.at)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(write::exists(|| format!("flag {}", flag.key)))?;
+    let record = rows::flag(&row)?;
+    for environment in &environments {
+        // The last config given for an environment wins.
+        let config = match configs.iter().rev().find(|(e, _)| e == environment) {
+            Some((_, config)) => FlagConfig {
+                version: 1,
+                ..config.clone()
+            },
+            None => default_config(flag),
+        };
+        store_config(&mut tx, project, &flag.key, environment, &config).await?;
+    }
+    let versions = write::bump(&mut tx, project, &environments).await?;
+    let change = NewChange {
+        project: Some(project),
+        environment: None,
+        resource: ResourceKind::Flag,
+        key: &flag.key,
+        action: ChangeAction::Created,
+        before: None,
+        after: Some(rows::json(&record)?),
+        versions,
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+pub(super) async fn update(
+    pool: &PgPool,
+    project: &str,
+    flag: &Flag,
+    meta: &WriteMeta,
+) -> StoreResult<FlagRecord> {
+    let mut tx = write::begin(pool).await?;
+    let (environments, before) = lock_flag(&mut tx, project, &flag.key).await?;
+    write::check_version(meta, before.version)?;
+    refuse_archived(&before)?;
+    let row = sqlx::query(
+        "UPDATE flags SET name = $3, description = $4, tags = $5, owner = $6, kind = $7, \
+         variants = $8, temporary = $9, version = version + 1, updated_at = $10 \
+         WHERE project = $1 AND key = $2 RETURNING *",
+    )
+    .bind(project)
+    .bind(&flag.key)
+    .bind(&flag.name)
+    .bind(&flag.description)
+    .bind(rows::json(&flag.tags)?)
+    .bind(&flag.owner)
+    .bind(rows::name(&flag.kind)?)
+    .bind(rows::json(&flag.variants)?)
+    .bind(flag.temporary)
+    .bind(meta.at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let after = rows::flag(&row)?;
+    let versions = write::bump(&mut tx, project, &environments).await?;
+    let change = NewChange {
+        project: Some(project),
+        environment: None,
+        resource: ResourceKind::Flag,
+        key: &flag.key,
+        action: ChangeAction::Updated,
+        before: Some(rows::json(&before)?),
+        after: Some(rows::json(&after)?),
+        versions,
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub(super) async fn set_archived(
+    pool: &PgPool,
+    project: &str,
+    key: &str,
+    archived: bool,
+    meta: &WriteMeta,
+) -> StoreResult<FlagRecord> {
+    let mut tx = write::begin(pool).await?;
+    let (environments, before) = lock_flag(&mut tx, project, key).await?;
+    write::check_version(meta, before.version)?;
+    if before.archived == archived {
+        let state = if archived { "already" } else { "not" };
+        return Err(StoreError::Refused(format!(
+            "flag {key} is {state} archived"
+        )));
+    }
+    let row = sqlx::query(
+        "UPDATE flags SET archived = $3, version = version + 1, updated_at = $4 \
+         WHERE project = $1 AND key = $2 RETURNING *",
+    )
+    .bind(project)
+    .bind(key)
+    .bind(archived)
+    .bind(meta.at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let after = rows::flag(&row)?;
+    let versions = write::bump(&mut tx, project, &environments).await?;
+    let change = NewChange {
+        project: Some(project),
+        environment: None,
+        resource: ResourceKind::Flag,
+        key,
+        action: if archived {
+            ChangeAction::Archived
+        } else {
+            ChangeAction::Restored
+        },
+        before: Some(rows::json(&before)?),
+        after: Some(rows::json(&after)?),
+        versions,
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub(super) async fn delete(
+    pool: &PgPool,
+    project: &str,
+    key: &str,
+    meta: &WriteMeta,
+) -> StoreResult<()> {
+    let mut tx = write::begin(pool).await?;
+    let (environments, before) = lock_flag(&mut tx, project, key).await?;
+    write::check_version(meta, before.version)?;
+    if !before.archived {
+        return Err(StoreError::Refused(format!(
+            "flag {key} is not archived: archive it before deleting it"
+        )));
+    }
+    sqlx::query("DELETE FROM flags WHERE project = $1 AND key = $2")
+        .bind(project)
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+    let versions = write::bump(&mut tx, project, &environments).await?;
+    let change = NewChange {
+        project: Some(project),
+        environment: None,
+        resource: ResourceKind::Flag,
+        key,
+        action: ChangeAction::Deleted,
+        before: Some(rows::json(&before)?),
+        after: None,
+        versions,
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn get_config(
+    pool: &PgPool,
+    project: &str,
+    flag: &str,
+    environment: &str,
+) -> StoreResult<FlagConfig> {
+    let mut conn = pool.acquire().await?;
+    let record = flag_row(&mut conn, project, flag).await?;
+    let row = sqlx::query(
+        "SELECT c.config, c.version FROM environments e LEFT JOIN flag_configs c \
+         ON c.project = e.project AND c.environment = e.key AND c.flag = $3 \
+         WHERE e.project = $1 AND e.key = $2",
+    )
+    .bind(project)
+    .bind(environment)
+    .bind(flag)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("environment {environment}")))?;
+    Ok(rows::config(&row, "version")?.unwrap_or_else(|| default_config(&record.flag)))
+}
+
+pub(super) async fn list_configs(
+    pool: &PgPool,
+    project: &str,
+    flag: &str,
+) -> StoreResult<Vec<(String, FlagConfig)>> {
+    let mut conn = pool.acquire().await?;
+    let record = flag_row(&mut conn, project, flag).await?;
+    let found = sqlx::query(
+        "SELECT e.key AS environment, c.config, c.version FROM environments e \
+         LEFT JOIN flag_configs c \
+         ON c.project = e.project AND c.environment = e.key AND c.flag = $2 \
+         WHERE e.project = $1 ORDER BY e.position",
+    )
+    .bind(project)
+    .bind(flag)
+    .fetch_all(&mut *conn)
+    .await?;
+    found
+        .iter()
+        .map(|row| {
+            let environment: String = sqlx::Row::try_get(row, "environment")?;
+            let config =
+                rows::config(row, "version")?.unwrap_or_else(|| default_config(&record.flag));
+            Ok((environment, config))
+        })
+        .collect()
+}
+
+pub(super) async fn put_config(
+    pool: &PgPool,
+    project: &str,
+    flag: &str,
+    environment: &str,
+    config: &FlagConfig,
+    meta: &WriteMeta,
+) -> StoreResult<FlagConfig> {
+    write_config(
+        pool,
+        project,
+        flag,
+        environment,
+        meta,
+        ChangeAction::Updated,
+        |_| config.clone(),
+    )
+    .await
+}
+
+pub(super) async fn set_enabled(
+    pool: &PgPool,
+    project: &str,
+    flag: &str,
+    environment: &str,
+    enabled: bool,
+    meta: &WriteMeta,
+) -> StoreResult<FlagConfig> {
+    write_config(
+        pool,
+        project,
+        flag,
+        environment,
+        meta,
+        ChangeAction::Toggled,
+        |old| FlagConfig {
+            enabled,
+            ..old.clone()
+        },
+    )
+    .await
+}
+
+/// One write to a flag's config in one environment: `change` makes the new
+/// config from the current one; its version becomes the current one's plus
+/// one.
+async fn write_config(
+    pool: &PgPool,
+    project: &str,
+    flag: &str,
+    environment: &str,
+    meta: &WriteMeta,
+    action: ChangeAction,
+    change: impl FnOnce(&FlagConfig) -> FlagConfig,
+) -> StoreResult<FlagConfig> {
+    let mut tx = write::begin(pool).await?;
+    write::lock_project(&mut tx, project, ProjectLock::Share).await?;
+    write::lock_environment(&mut tx, project, environment).await?;
+    let row = sqlx::query("SELECT * FROM flags WHERE project = $1 AND key = $2 FOR SHARE")
+        .bind(project)
+        .bind(flag)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("flag {flag}")))?;
+    let record = rows::flag(&row)?;
+    let row = sqlx::query(
+        "SELECT config, version FROM flag_configs \
+         WHERE project = $1 AND flag = $2 AND environment = $3 FOR UPDATE",
+    )
+    .bind(project)
+    .bind(flag)
+    .bind(environment)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let before = match &row {
+        Some(row) => rows::config(row, "version")?,
+        None => None,
+    }
+    .unwrap_or_else(|| default_config(&record.flag));
+    write::check_version(meta, before.version)?;
+    refuse_archived(&record)?;
+    let after = FlagConfig {
+        version: before.version + 1,
+        ..change(&before)
+    };
+    store_config(&mut tx, project, flag, environment, &after).await?;
+    let versions = write::bump(&mut tx, project, &[environment.to_string()]).await?;
+    let entry = NewChange {
+        project: Some(project),
+        environment: Some(environment),
+        resource: ResourceKind::FlagConfig,
+        key: flag,
+        action,
+        before: Some(rows::json(&before)?),
+        after: Some(rows::json(&after)?),
+        versions,
+    };
+    write::append(&mut tx, entry, meta).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Inserts or replaces a config, its version column taken from `config`.
+async fn store_config(
+    conn: &mut PgConnection,
+    project: &str,
+    flag: &str,
+    environment: &str,
+    config: &FlagConfig,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO flag_configs (project, flag, environment, config, version) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (project, flag, environment) \
+         DO UPDATE SET config = EXCLUDED.config, version = EXCLUDED.version",
+    )
+    .bind(project)
+    .bind(flag)
+    .bind(environment)
+    .bind(rows::json(config)?)
+    .bind(rows::signed(config.version)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Locks what a write to a flag's definition needs: the project (shared),
+/// every environment (their versions are bumped), then the flag row.
+/// Returns the environments' keys and the flag as it was.
+async fn lock_flag(
+    conn: &mut PgConnection,
+    project: &str,
+    key: &str,
+) -> StoreResult<(Vec<String>, FlagRecord)> {
+    write::lock_project(conn, project, ProjectLock::Share).await?;
+    let environments = write::keys(&write::lock_environments(conn, project).await?);
+    let row = sqlx::query("SELECT * FROM flags WHERE project = $1 AND key = $2 FOR UPDATE")
+        .bind(project)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("flag {key}")))?;
+    Ok((environments, rows::flag(&row)?))
+}
+
+fn refuse_archived(flag: &FlagRecord) -> StoreResult<()> {
+    if flag.archived {
+        return Err(StoreError::Refused(format!(
+            "flag {} is archived: restore it first",
+            flag.flag.key
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,367 @@
+//! Projects, their environments, and the `default` project of a fresh
+//! install.
+
+use serde_json::Value;
+use sqlx::postgres::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use vexil_proto::{Environment, Project};
+
+use super::rows;
+use super::write::{self, NewChange, ProjectLock};
+use crate::store::{
+    ChangeAction, EnvironmentRecord, EnvironmentVersion, ProjectRecord, ResourceKind, StoreResult,
+    WriteMeta, default_config,
+};
+
+/// The settings row saying the default project was created once; deleting
+/// that project later does not bring it back.
+const BOOTSTRAPPED: &str = "vexil:default-project-created";
+
+/// Creates the `default` project with `development`, `staging` and
+/// `production` the first time any replica starts on the database. Replicas
+/// starting together race on the settings row: the first insert wins, the
+/// others wait for it to commit and then insert nothing.
+pub(super) async fn bootstrap(pool: &PgPool, now: OffsetDateTime) -> StoreResult<()> {
+    let mut tx = write::begin(pool).await?;
+    let claimed = sqlx::query(
+        "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(BOOTSTRAPPED)
+    .bind(now.unix_timestamp_nanos().to_string())
+    .execute(&mut *tx)
+    .await?;
+    if claimed.rows_affected() == 0 {
+        return Ok(());
+    }
+    let project = Project {
+        key: "default".into(),
+        name: "Default".into(),
+        description: String::new(),
+    };
+    let environment = |key: &str, name: &str, production| Environment {
+        key: key.into(),
+        name: name.into(),
+        production,
+        version: 1,
+    };
+    let environments = [
+        environment("development", "Development", false),
+        environment("staging", "Staging", false),
+        environment("production", "Production", true),
+    ];
+    let meta = WriteMeta {
+        actor: "system".into(),
+        reason: Some("fresh install".into()),
+        at: now,
+        expected_version: None,
+    };
+    create_in(&mut tx, &project, &environments, &meta).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn list(pool: &PgPool) -> StoreResult<Vec<ProjectRecord>> {
+    let found = sqlx::query("SELECT * FROM projects ORDER BY key")
+        .fetch_all(pool)
+        .await?;
+    found.iter().map(rows::project).collect()
+}
+
+pub(super) async fn get(pool: &PgPool, key: &str) -> StoreResult<ProjectRecord> {
+    let row = sqlx::query("SELECT * FROM projects WHERE key = $1")
+        .bind(key)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| write::not_found_project(key))?;
+    rows::project(&row)
+}
+
+pub(super) async fn create(
+    pool: &PgPool,
+    project: &Project,
+    environments: &[Environment],
+    meta: &WriteMeta,
+) -> StoreResult<ProjectRecord> {
+    let mut tx = write::begin(pool).await?;
+    let record = create_in(&mut tx, project, environments, meta).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+/// Creates a project with its environments (each at version 1) inside a
+/// write transaction.
+async fn create_in(
+    conn: &mut PgConnection,
+    project: &Project,
+    environments: &[Environment],
+    meta: &WriteMeta,
+) -> StoreResult<ProjectRecord> {
+    let row = sqlx::query(
+        "INSERT INTO projects (key, name, description, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, 1, $4, $4) RETURNING *",
+    )
+    .bind(&project.key)
+    .bind(&project.name)
+    .bind(&project.description)
+    .bind(meta.at)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(write::exists(|| format!("project {}", project.key)))?;
+    let record = rows::project(&row)?;
+    let mut versions = Vec::with_capacity(environments.len());
+    for environment in environments {
+        let created = insert_environment(conn, &project.key, environment, meta).await?;
+        versions.push(EnvironmentVersion {
+            environment: created.environment.key,
+            version: created.environment.version,
+        });
+    }
+    let change = NewChange {
+        project: Some(&project.key),
+        environment: None,
+        resource: ResourceKind::Project,
+        key: &project.key,
+        action: ChangeAction::Created,
+        before: None,
+        after: Some(rows::json(&record)?),
+        versions,
+    };
+    write::append(conn, change, meta).await?;
+    Ok(record)
+}
+
+pub(super) async fn update(
+    pool: &PgPool,
+    project: &Project,
+    meta: &WriteMeta,
+) -> StoreResult<ProjectRecord> {
+    let mut tx = write::begin(pool).await?;
+    let before = write::lock_project(&mut tx, &project.key, ProjectLock::Update).await?;
+    write::check_version(meta, before.version)?;
+    let row = sqlx::query(
+        "UPDATE projects SET name = $2, description = $3, version = version + 1, \
+         updated_at = $4 WHERE key = $1 RETURNING *",
+    )
+    .bind(&project.key)
+    .bind(&project.name)
+    .bind(&project.description)
+    .bind(meta.at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let after = rows::project(&row)?;
+    let change = NewChange {
+        project: Some(&project.key),
+        environment: None,
+        resource: ResourceKind::Project,
+        key: &project.key,
+        action: ChangeAction::Updated,
+        before: Some(rows::json(&before)?),
+        after: Some(rows::json(&after)?),
+        versions: Vec::new(),
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub(super) async fn delete(pool: &PgPool, key: &str, meta: &WriteMeta) -> StoreResult<()> {
+    let mut tx = write::begin(pool).await?;
+    let before = write::lock_project(&mut tx, key, ProjectLock::Update).await?;
+    write::check_version(meta, before.version)?;
+    sqlx::query("DELETE FROM projects WHERE key = $1")
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+    let change = NewChange {
+        project: Some(key),
+        environment: None,
+        resource: ResourceKind::Project,
+        key,
+        action: ChangeAction::Deleted,
+        before: Some(rows::json(&before)?),
+        after: None,
+        versions: Vec::new(),
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn list_environments(
+    pool: &PgPool,
+    project: &str,
+) -> StoreResult<Vec<EnvironmentRecord>> {
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    write::project_exists(&mut tx, project).await?;
+    let found = sqlx::query("SELECT * FROM environments WHERE project = $1 ORDER BY position")
+        .bind(project)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    found.iter().map(rows::environment).collect()
+}
+
+pub(super) async fn get_environment(
+    pool: &PgPool,
+    project: &str,
+    key: &str,
+) -> StoreResult<EnvironmentRecord> {
+    let mut conn = pool.acquire().await?;
+    let row = sqlx::query("SELECT * FROM environments WHERE project = $1 AND key = $2")
+        .bind(project)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(row) => rows::environment(&row),
+        None => Err(write::not_found_in(&mut conn, project, format!("environment {key}")).await),
+    }
+}
+
+pub(super) async fn create_environment(
+    pool: &PgPool,
+    project: &str,
+    environment: &Environment,
+    meta: &WriteMeta,
+) -> StoreResult<EnvironmentRecord> {
+    let mut tx = write::begin(pool).await?;
+    // `FOR UPDATE` waits for flag writes in flight (they hold `FOR SHARE`),
+    // so every flag, committed before or after, gets a config here.
+    write::lock_project(&mut tx, project, ProjectLock::Update).await?;
+    let record = insert_environment(&mut tx, project, environment, meta).await?;
+    let change = NewChange {
+        project: Some(project),
+        environment: Some(&environment.key),
+        resource: ResourceKind::Environment,
+        key: &environment.key,
+        action: ChangeAction::Created,
+        before: None,
+        after: Some(rows::json(&record)?),
+        versions: vec![EnvironmentVersion {
+            environment: environment.key.clone(),
+            version: record.environment.version,
+        }],
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+/// Inserts the environment at version 1 with the default config of every
+/// flag already in the project.
+async fn insert_environment(
+    conn: &mut PgConnection,
+    project: &str,
+    environment: &Environment,
+    meta: &WriteMeta,
+) -> StoreResult<EnvironmentRecord> {
+    let row = sqlx::query(
+        "INSERT INTO environments (project, key, name, production, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING *",
+    )
+    .bind(project)
+    .bind(&environment.key)
+    .bind(&environment.name)
+    .bind(environment.production)
+    .bind(meta.at)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(write::exists(|| format!("environment {}", environment.key)))?;
+    let record = rows::environment(&row)?;
+    // Every flag, archived ones too (they may be restored), gets its
+    // default config here.
+    let flags = sqlx::query("SELECT * FROM flags WHERE project = $1")
+        .bind(project)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut keys = Vec::with_capacity(flags.len());
+    let mut configs: Vec<Value> = Vec::with_capacity(flags.len());
+    for row in &flags {
+        let flag = rows::flag(row)?;
+        configs.push(rows::json(&default_config(&flag.flag))?);
+        keys.push(flag.flag.key);
+    }
+    sqlx::query(
+        "INSERT INTO flag_configs (project, flag, environment, config, version) \
+         SELECT $1, f, $2, c, 1 FROM UNNEST($3::text[], $4::jsonb[]) AS u(f, c)",
+    )
+    .bind(project)
+    .bind(&environment.key)
+    .bind(keys)
+    .bind(configs)
+    .execute(&mut *conn)
+    .await?;
+    Ok(record)
+}
+
+pub(super) async fn update_environment(
+    pool: &PgPool,
+    project: &str,
+    environment: &Environment,
+    meta: &WriteMeta,
+) -> StoreResult<EnvironmentRecord> {
+    let mut tx = write::begin(pool).await?;
+    write::lock_project(&mut tx, project, ProjectLock::Share).await?;
+    let before = write::lock_environment(&mut tx, project, &environment.key).await?;
+    write::check_version(meta, before.environment.version)?;
+    let row = sqlx::query(
+        "UPDATE environments SET name = $3, production = $4, version = version + 1, \
+         updated_at = $5 WHERE project = $1 AND key = $2 RETURNING *",
+    )
+    .bind(project)
+    .bind(&environment.key)
+    .bind(&environment.name)
+    .bind(environment.production)
+    .bind(meta.at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let after = rows::environment(&row)?;
+    let change = NewChange {
+        project: Some(project),
+        environment: Some(&environment.key),
+        resource: ResourceKind::Environment,
+        key: &environment.key,
+        action: ChangeAction::Updated,
+        before: Some(rows::json(&before)?),
+        after: Some(rows::json(&after)?),
+        versions: vec![EnvironmentVersion {
+            environment: environment.key.clone(),
+            version: after.environment.version,
+        }],
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub(super) async fn delete_environment(
+    pool: &PgPool,
+    project: &str,
+    key: &str,
+    meta: &WriteMeta,
+) -> StoreResult<()> {
+    let mut tx = write::begin(pool).await?;
+    write::lock_project(&mut tx, project, ProjectLock::Update).await?;
+    let before = write::lock_environment(&mut tx, project, key).await?;
+    write::check_version(meta, before.environment.version)?;
+    sqlx::query("DELETE FROM environments WHERE project = $1 AND key = $2")
+        .bind(project)
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+    let change = NewChange {
+        project: Some(project),
+        environment: Some(key),
+        resource: ResourceKind::Environment,
+        key,
+        action: ChangeAction::Deleted,
+        before: Some(rows::json(&before)?),
+        after: None,
+        versions: Vec::new(),
+    };
+    write::append(&mut tx, change, meta).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,299 @@
+//! Users, tokens (API tokens, integration tokens, SDK keys) and named
+//! secrets. Account and token changes belong to no environment, and to no
+//! project except SDK keys'; secrets are not changes at all.
+
+use sqlx::SqliteConnection;
+use time::OffsetDateTime;
+
+use super::SqliteStore;
+use super::codec::{
+    self, TOKEN_COLUMNS, USER_COLUMNS, check_version, enum_name, nanos, to_json, to_value,
+};
+use super::log::{Bump, NewChange, record};
+use super::projects::project_row;
+use crate::store::{
+    ChangeAction, ResourceKind, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord,
+    WriteMeta,
+};
+
+async fn user_row(conn: &mut SqliteConnection, username: &str) -> StoreResult<UserRecord> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username = ?1"
+    )))
+    .bind(username)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
+    codec::user(&row)
+}
+
+async fn token_row(conn: &mut SqliteConnection, id: &str) -> StoreResult<TokenRecord> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("token {id}")))?;
+    codec::token(&row)
+}
+
+fn user_change<'a>(
+    username: &'a str,
+    action: ChangeAction,
+    before: Option<&UserRecord>,
+    after: Option<&UserRecord>,
+) -> StoreResult<NewChange<'a>> {
+    Ok(NewChange {
+        project: None,
+        environment: None,
+        resource: ResourceKind::User,
+        key: username,
+        action,
+        before: before.map(to_value).transpose()?,
+        after: after.map(to_value).transpose()?,
+    })
+}
+
+fn token_change<'a>(
+    token: &'a TokenRecord,
+    action: ChangeAction,
+    before: Option<&TokenRecord>,
+    after: Option<&TokenRecord>,
+) -> StoreResult<NewChange<'a>> {
+    Ok(NewChange {
+        project: token.project.as_deref(),
+        environment: None,
+        resource: ResourceKind::Token,
+        key: &token.id,
+        action,
+        before: before.map(to_value).transpose()?,
+        after: after.map(to_value).transpose()?,
+    })
+}
+
+impl SqliteStore {
+    pub(super) async fn secret_impl(
+        &self,
+        name: &str,
+        generate: &(dyn Fn() -> String + Send + Sync),
+    ) -> StoreResult<String> {
+        let select = "SELECT value FROM settings WHERE name = ?1";
+        let stored: Option<String> = sqlx::query_scalar(select)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(value) = stored {
+            return Ok(value);
+        }
+        let mut tx = self.begin_write().await?;
+        let stored: Option<String> = sqlx::query_scalar(select)
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(value) = stored {
+            return Ok(value);
+        }
+        let value = generate();
+        sqlx::query("INSERT INTO settings (name, value) VALUES (?1, ?2)")
+            .bind(name)
+            .bind(&value)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+
+    pub(super) async fn list_users_impl(&self) -> StoreResult<Vec<UserRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(codec::user).collect()
+    }
+
+    pub(super) async fn get_user_impl(&self, username: &str) -> StoreResult<UserRecord> {
+        let mut conn = self.pool.acquire().await?;
+        user_row(&mut conn, username).await
+    }
+
+    pub(super) async fn count_users_impl(&self) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?;
+        codec::version(count)
+    }
+
+    pub(super) async fn create_user_impl(
+        &self,
+        user: &UserRecord,
+        meta: &WriteMeta,
+    ) -> StoreResult<UserRecord> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO users \
+                 (id, username, password_hash, role, disabled, version, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&user.username)
+        .bind(&user.password_hash)
+        .bind(enum_name(&user.role)?)
+        .bind(user.disabled)
+        .bind(nanos(meta.at)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(codec::unique(|| format!("user {}", user.username)))?;
+        let created = user_row(&mut tx, &user.username).await?;
+        let change = user_change(&user.username, ChangeAction::Created, None, Some(&created))?;
+        record(&mut tx, meta, change, Bump::Nothing).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    pub(super) async fn update_user_impl(
+        &self,
+        user: &UserRecord,
+        meta: &WriteMeta,
+    ) -> StoreResult<UserRecord> {
+        let mut tx = self.begin_write().await?;
+        let before = user_row(&mut tx, &user.username).await?;
+        check_version(meta, before.version)?;
+        sqlx::query(
+            "UPDATE users SET password_hash = ?2, role = ?3, disabled = ?4, \
+                 version = version + 1, updated_at = ?5 \
+             WHERE username = ?1",
+        )
+        .bind(&user.username)
+        .bind(&user.password_hash)
+        .bind(enum_name(&user.role)?)
+        .bind(user.disabled)
+        .bind(nanos(meta.at)?)
+        .execute(&mut *tx)
+        .await?;
+        let after = user_row(&mut tx, &user.username).await?;
+        let change = user_change(
+            &user.username,
+            ChangeAction::Updated,
+            Some(&before),
+            Some(&after),
+        )?;
+        record(&mut tx, meta, change, Bump::Nothing).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub(super) async fn delete_user_impl(
+        &self,
+        username: &str,
+        meta: &WriteMeta,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let before = user_row(&mut tx, username).await?;
+        check_version(meta, before.version)?;
+        sqlx::query("DELETE FROM users WHERE username = ?1")
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        let change = user_change(username, ChangeAction::Deleted, Some(&before), None)?;
+        record(&mut tx, meta, change, Bump::Nothing).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn create_token_impl(
+        &self,
+        token: &TokenRecord,
+        meta: &WriteMeta,
+    ) -> StoreResult<TokenRecord> {
+        let mut tx = self.begin_write().await?;
+        if let Some(project) = &token.project {
+            project_row(&mut tx, project).await?;
+        }
+        sqlx::query(
+            "INSERT INTO tokens (id, kind, name, role, project, environments, created_by, \
+                 created_at, expires_at, last_used_at, revoked_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL)",
+        )
+        .bind(&token.id)
+        .bind(enum_name(&token.kind)?)
+        .bind(&token.name)
+        .bind(token.role.as_ref().map(enum_name).transpose()?)
+        .bind(token.project.as_deref())
+        .bind(to_json(&token.environments)?)
+        .bind(&token.created_by)
+        .bind(nanos(token.created_at)?)
+        .bind(nanos(token.expires_at)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(codec::unique(|| format!("token {}", token.id)))?;
+        let created = token_row(&mut tx, &token.id).await?;
+        let change = token_change(&created, ChangeAction::Created, None, Some(&created))?;
+        record(&mut tx, meta, change, Bump::Nothing).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    pub(super) async fn get_token_impl(&self, id: &str) -> StoreResult<TokenRecord> {
+        let mut conn = self.pool.acquire().await?;
+        token_row(&mut conn, id).await
+    }
+
+    pub(super) async fn list_tokens_impl(
+        &self,
+        filter: &TokenFilter,
+    ) -> StoreResult<Vec<TokenRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens \
+             WHERE (?1 IS NULL OR kind = ?1) \
+               AND (?2 IS NULL OR project = ?2) \
+               AND (?3 IS NULL OR EXISTS \
+                    (SELECT 1 FROM json_each(tokens.environments) WHERE value = ?3)) \
+               AND (?4 OR revoked_at IS NULL) \
+             ORDER BY created_at, id"
+        )))
+        .bind(filter.kind.as_ref().map(enum_name).transpose()?)
+        .bind(filter.project.as_deref())
+        .bind(filter.environment.as_deref())
+        .bind(filter.include_revoked)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(codec::token).collect()
+    }
+
+    /// Revoking a revoked token changes nothing and logs nothing.
+    pub(super) async fn revoke_token_impl(
+        &self,
+        id: &str,
+        meta: &WriteMeta,
+    ) -> StoreResult<TokenRecord> {
+        let mut tx = self.begin_write().await?;
+        let before = token_row(&mut tx, id).await?;
+        if before.revoked_at.is_some() {
+            return Ok(before);
+        }
+        sqlx::query("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1")
+            .bind(id)
+            .bind(nanos(meta.at)?)
+            .execute(&mut *tx)
+            .await?;
+        let after = token_row(&mut tx, id).await?;
+        let change = token_change(&after, ChangeAction::Revoked, Some(&before), Some(&after))?;
+        record(&mut tx, meta, change, Bump::Nothing).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub(super) async fn touch_token_impl(&self, id: &str, at: OffsetDateTime) -> StoreResult<()> {
+        let touched = sqlx::query("UPDATE tokens SET last_used_at = ?2 WHERE id = ?1")
+            .bind(id)
+            .bind(nanos(at)?)
+            .execute(&self.pool)
+            .await?;
+        if touched.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("token {id}")));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,420 @@
+//! Flags (definitions, archive state) and their configs per environment.
+
+use sqlx::SqliteConnection;
+use vexil_proto::{Flag, FlagConfig};
+
+use super::SqliteStore;
+use super::codec::{
+    self, FLAG_COLUMNS, check_version, enum_name, nanos, to_json, to_value, version,
+};
+use super::log::{Bump, NewChange, record};
+use super::projects::{environment_row, project_row};
+use crate::store::{
+    ChangeAction, FlagFilter, FlagRecord, Paged, ResourceKind, StoreError, StoreResult, WriteMeta,
+    default_config,
+};
+
+/// What a config write does: replace the config, or flip `enabled` only.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum ConfigWrite<'a> {
+    Put(&'a FlagConfig),
+    Enabled(bool),
+}
+
+pub(super) async fn flag_row(
+    conn: &mut SqliteConnection,
+    project: &str,
+    key: &str,
+) -> StoreResult<FlagRecord> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {FLAG_COLUMNS} FROM flags WHERE project = ?1 AND key = ?2"
+    )))
+    .bind(project)
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => codec::flag(&row),
+        None => {
+            project_row(conn, project).await?;
+            Err(StoreError::NotFound(format!("flag {key}")))
+        }
+    }
+}
+
+async fn config_row(
+    conn: &mut SqliteConnection,
+    project: &str,
+    flag: &str,
+    environment: &str,
+) -> StoreResult<FlagConfig> {
+    let row = sqlx::query(
+        "SELECT config, version FROM flag_configs \
+         WHERE project = ?1 AND flag = ?2 AND environment = ?3",
+    )
+    .bind(project)
+    .bind(flag)
+    .bind(environment)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "flag {flag} has no config in environment {environment}"
+        ))
+    })?;
+    codec::flag_config(&row, flag)
+}
+
+fn refuse_archived(flag: &FlagRecord) -> StoreResult<()> {
+    if flag.archived {
+        Err(StoreError::Refused(format!(
+            "flag {} is archived: restore it first",
+            flag.flag.key
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+fn flag_change<'a>(
+    project: &'a str,
+    key: &'a str,
+    action: ChangeAction,
+    before: Option<&FlagRecord>,
+    after: Option<&FlagRecord>,
+) -> StoreResult<NewChange<'a>> {
+    Ok(NewChange {
+        project: Some(project),
+        environment: None,
+        resource: ResourceKind::Flag,
+        key,
+        action,
+        before: before.map(to_value).transpose()?,
+        after: after.map(to_value).transpose()?,
+    })
+}
+
+const FLAG_FILTER: &str = "project = ?1 AND archived = ?2 \
+     AND (?3 IS NULL OR instr(lower(key), ?3) > 0 OR instr(lower(name), ?3) > 0 \
+          OR instr(lower(description), ?3) > 0) \
+     AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(flags.tags) WHERE value = ?4))";
+
+impl SqliteStore {
+    pub(super) async fn list_flags_impl(
+        &self,
+        project: &str,
+        filter: &FlagFilter,
+    ) -> StoreResult<Paged<FlagRecord>> {
+        let archived = filter.archived.unwrap_or(false);
+        let query = filter.query.as_deref().map(str::to_lowercase);
+        let (page, per_page, offset) = super::paging(filter.page);
+        let mut tx = self.pool.begin().await?;
+        project_row(&mut tx, project).await?;
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM flags WHERE {FLAG_FILTER}"
+        )))
+        .bind(project)
+        .bind(archived)
+        .bind(query.as_deref())
+        .bind(filter.tag.as_deref())
+        .fetch_one(&mut *tx)
+        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {FLAG_COLUMNS} FROM flags WHERE {FLAG_FILTER} \
+             ORDER BY key LIMIT ?5 OFFSET ?6"
+        )))
+        .bind(project)
+        .bind(archived)
+        .bind(query.as_deref())
+        .bind(filter.tag.as_deref())
+        .bind(i64::from(per_page))
+        .bind(offset)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Paged {
+            items: rows.iter().map(codec::flag).collect::<StoreResult<_>>()?,
+            total: version(total)?,
+            page,
+            per_page,
+        })
+    }
+
+    pub(super) async fn get_flag_impl(&self, project: &str, key: &str) -> StoreResult<FlagRecord> {
+        let mut conn = self.pool.acquire().await?;
+        flag_row(&mut conn, project, key).await
+    }
+
+    pub(super) async fn create_flag_impl(
+        &self,
+        project: &str,
+        flag: &Flag,
+        configs: &[(String, FlagConfig)],
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagRecord> {
+        let at = nanos(meta.at)?;
+        let mut tx = self.begin_write().await?;
+        project_row(&mut tx, project).await?;
+        let environments: Vec<String> =
+            sqlx::query_scalar("SELECT key FROM environments WHERE project = ?1")
+                .bind(project)
+                .fetch_all(&mut *tx)
+                .await?;
+        if let Some((unknown, _)) = configs.iter().find(|(e, _)| !environments.contains(e)) {
+            return Err(StoreError::NotFound(format!("environment {unknown}")));
+        }
+        sqlx::query(
+            "INSERT INTO flags (project, key, name, description, tags, owner, kind, variants, \
+                 temporary, version, archived, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 0, ?10, ?10)",
+        )
+        .bind(project)
+        .bind(&flag.key)
+        .bind(&flag.name)
+        .bind(&flag.description)
+        .bind(to_json(&flag.tags)?)
+        .bind(flag.owner.as_deref())
+        .bind(enum_name(&flag.kind)?)
+        .bind(to_json(&flag.variants)?)
+        .bind(flag.temporary)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(codec::unique(|| format!("flag {}", flag.key)))?;
+        for environment in &environments {
+            let given = configs.iter().rev().find(|(e, _)| e == environment);
+            let config = FlagConfig {
+                version: 1,
+                ..given.map_or_else(|| default_config(flag), |(_, c)| c.clone())
+            };
+            sqlx::query(
+                "INSERT INTO flag_configs (project, flag, environment, config, version) \
+                 VALUES (?1, ?2, ?3, ?4, 1)",
+            )
+            .bind(project)
+            .bind(&flag.key)
+            .bind(environment)
+            .bind(to_json(&config)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let created = flag_row(&mut tx, project, &flag.key).await?;
+        let change = flag_change(
+            project,
+            &flag.key,
+            ChangeAction::Created,
+            None,
+            Some(&created),
+        )?;
+        record(&mut tx, meta, change, Bump::Project(project)).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    pub(super) async fn update_flag_impl(
+        &self,
+        project: &str,
+        flag: &Flag,
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagRecord> {
+        let mut tx = self.begin_write().await?;
+        let before = flag_row(&mut tx, project, &flag.key).await?;
+        check_version(meta, before.version)?;
+        refuse_archived(&before)?;
+        sqlx::query(
+            "UPDATE flags SET name = ?3, description = ?4, tags = ?5, owner = ?6, kind = ?7, \
+                 variants = ?8, temporary = ?9, version = version + 1, updated_at = ?10 \
+             WHERE project = ?1 AND key = ?2",
+        )
+        .bind(project)
+        .bind(&flag.key)
+        .bind(&flag.name)
+        .bind(&flag.description)
+        .bind(to_json(&flag.tags)?)
+        .bind(flag.owner.as_deref())
+        .bind(enum_name(&flag.kind)?)
+        .bind(to_json(&flag.variants)?)
+        .bind(flag.temporary)
+        .bind(nanos(meta.at)?)
+        .execute(&mut *tx)
+        .await?;
+        let after = flag_row(&mut tx, project, &flag.key).await?;
+        let change = flag_change(
+            project,
+            &flag.key,
+            ChangeAction::Updated,
+            Some(&before),
+            Some(&after),
+        )?;
+        record(&mut tx, meta, change, Bump::Project(project)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub(super) async fn set_flag_archived_impl(
+        &self,
+        project: &str,
+        key: &str,
+        archived: bool,
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagRecord> {
+        let mut tx = self.begin_write().await?;
+        let before = flag_row(&mut tx, project, key).await?;
+        check_version(meta, before.version)?;
+        if before.archived == archived {
+            let state = if archived { "already" } else { "not" };
+            return Err(StoreError::Refused(format!(
+                "flag {key} is {state} archived"
+            )));
+        }
+        sqlx::query(
+            "UPDATE flags SET archived = ?3, version = version + 1, updated_at = ?4 \
+             WHERE project = ?1 AND key = ?2",
+        )
+        .bind(project)
+        .bind(key)
+        .bind(archived)
+        .bind(nanos(meta.at)?)
+        .execute(&mut *tx)
+        .await?;
+        let after = flag_row(&mut tx, project, key).await?;
+        let action = if archived {
+            ChangeAction::Archived
+        } else {
+            ChangeAction::Restored
+        };
+        let change = flag_change(project, key, action, Some(&before), Some(&after))?;
+        record(&mut tx, meta, change, Bump::Project(project)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub(super) async fn delete_flag_impl(
+        &self,
+        project: &str,
+        key: &str,
+        meta: &WriteMeta,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let before = flag_row(&mut tx, project, key).await?;
+        check_version(meta, before.version)?;
+        if !before.archived {
+            return Err(StoreError::Refused(format!(
+                "flag {key} is not archived: archive it before deleting it"
+            )));
+        }
+        sqlx::query("DELETE FROM flags WHERE project = ?1 AND key = ?2")
+            .bind(project)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        let change = flag_change(project, key, ChangeAction::Deleted, Some(&before), None)?;
+        record(&mut tx, meta, change, Bump::Project(project)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn get_flag_config_impl(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+    ) -> StoreResult<FlagConfig> {
+        let mut tx = self.pool.begin().await?;
+        flag_row(&mut tx, project, flag).await?;
+        environment_row(&mut tx, project, environment).await?;
+        let config = config_row(&mut tx, project, flag, environment).await?;
+        tx.commit().await?;
+        Ok(config)
+    }
+
+    pub(super) async fn list_flag_configs_impl(
+        &self,
+        project: &str,
+        flag: &str,
+    ) -> StoreResult<Vec<(String, FlagConfig)>> {
+        let mut tx = self.pool.begin().await?;
+        flag_row(&mut tx, project, flag).await?;
+        let rows = sqlx::query(
+            "SELECT c.environment, c.config, c.version FROM flag_configs c \
+             JOIN environments e ON e.project = c.project AND e.key = c.environment \
+             WHERE c.project = ?1 AND c.flag = ?2 ORDER BY e.position",
+        )
+        .bind(project)
+        .bind(flag)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|row| {
+                let environment: String = sqlx::Row::try_get(row, "environment")?;
+                Ok((environment, codec::flag_config(row, flag)?))
+            })
+            .collect()
+    }
+
+    /// `put_flag_config` and `set_flag_enabled`: one write each, bumping
+    /// the config's version and its environment's.
+    pub(super) async fn write_flag_config(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+        write: ConfigWrite<'_>,
+        meta: &WriteMeta,
+    ) -> StoreResult<FlagConfig> {
+        let mut tx = self.begin_write().await?;
+        let definition = flag_row(&mut tx, project, flag).await?;
+        environment_row(&mut tx, project, environment).await?;
+        let before = config_row(&mut tx, project, flag, environment).await?;
+        check_version(meta, before.version)?;
+        refuse_archived(&definition)?;
+        let (after, action) = match write {
+            ConfigWrite::Put(config) => (config.clone(), ChangeAction::Updated),
+            ConfigWrite::Enabled(enabled) => (
+                FlagConfig {
+                    enabled,
+                    ..before.clone()
+                },
+                ChangeAction::Toggled,
+            ),
+        };
+        let after = FlagConfig {
+            version: before.version + 1,
+            ..after
+        };
+        sqlx::query(
+            "UPDATE flag_configs SET config = ?4, version = ?5 \
+             WHERE project = ?1 AND flag = ?2 AND environment = ?3",
+        )
+        .bind(project)
+        .bind(flag)
+        .bind(environment)
+        .bind(to_json(&after)?)
+        .bind(
+            i64::try_from(after.version).map_err(|_| {
+                StoreError::Corrupt(format!("config version of flag {flag} overflows"))
+            })?,
+        )
+        .execute(&mut *tx)
+        .await?;
+        let change = NewChange {
+            project: Some(project),
+            environment: Some(environment),
+            resource: ResourceKind::FlagConfig,
+            key: flag,
+            action,
+            before: Some(to_value(&before)?),
+            after: Some(to_value(&after)?),
+        };
+        record(
+            &mut tx,
+            meta,
+            change,
+            Bump::Environment(project, environment),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}

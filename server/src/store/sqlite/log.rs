@@ -1,0 +1,241 @@
+//! The change log: appending one change per write with the environment
+//! versions it produced, and reading it back (the audit list and the
+//! stream's `changes_since`).
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use super::SqliteStore;
+use super::codec::{from_json, from_name, nanos, timestamp, to_json, version};
+use crate::store::{
+    Change, ChangeAction, ChangeFilter, EnvironmentVersion, Paged, ResourceKind, StoreResult,
+    WriteMeta,
+};
+
+/// A change about to be appended; the actor, reason and time come from the
+/// write's [`WriteMeta`].
+#[derive(Debug)]
+pub(super) struct NewChange<'a> {
+    pub project: Option<&'a str>,
+    pub environment: Option<&'a str>,
+    pub resource: ResourceKind,
+    pub key: &'a str,
+    pub action: ChangeAction,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Which environment versions a change produces.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Bump<'a> {
+    /// Projects, users, tokens, and deleting an environment.
+    Nothing,
+    /// A flag definition or a segment: every environment of the project +1.
+    Project(&'a str),
+    /// A flag config, or the environment itself: that environment +1.
+    Environment(&'a str, &'a str),
+    /// Environments the change just created at version 1: every one of the
+    /// project (a new project), or one (a new environment).
+    Created(&'a str, Option<&'a str>),
+}
+
+/// Appends `change` and applies `bump`, inside the caller's write
+/// transaction.
+pub(super) async fn record(
+    conn: &mut SqliteConnection,
+    meta: &WriteMeta,
+    change: NewChange<'_>,
+    bump: Bump<'_>,
+) -> StoreResult<()> {
+    let before = change.before.as_ref().map(to_json).transpose()?;
+    let after = change.after.as_ref().map(to_json).transpose()?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO changes \
+             (project, environment, resource, key, action, actor, reason, at, before, after) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+    )
+    .bind(change.project)
+    .bind(change.environment)
+    .bind(change.resource.as_str())
+    .bind(change.key)
+    .bind(super::codec::enum_name(&change.action)?)
+    .bind(&meta.actor)
+    .bind(meta.reason.as_deref())
+    .bind(nanos(meta.at)?)
+    .bind(before)
+    .bind(after)
+    .fetch_one(&mut *conn)
+    .await?;
+
+    let (project, environment, increment) = match bump {
+        Bump::Nothing => return Ok(()),
+        Bump::Project(project) => (project, None, true),
+        Bump::Environment(project, environment) => (project, Some(environment), true),
+        Bump::Created(project, environment) => (project, environment, false),
+    };
+    if increment {
+        sqlx::query(
+            "UPDATE environments SET version = version + 1 \
+             WHERE project = ?1 AND (?2 IS NULL OR key = ?2)",
+        )
+        .bind(project)
+        .bind(environment)
+        .execute(&mut *conn)
+        .await?;
+    }
+    // The primary key (project, environment, version) refuses a duplicate,
+    // which would roll the whole write back.
+    sqlx::query(
+        "INSERT INTO environment_versions (project, environment, version, change_id) \
+         SELECT project, key, version, ?3 FROM environments \
+         WHERE project = ?1 AND (?2 IS NULL OR key = ?2)",
+    )
+    .bind(project)
+    .bind(environment)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+const CHANGE_COLUMNS: &str = "c.id, c.project, c.environment, c.resource, c.key, c.action, \
+     c.actor, c.reason, c.at, c.before, c.after";
+
+fn change(row: &SqliteRow) -> StoreResult<Change> {
+    let id = version(row.try_get("id")?)?;
+    let resource: String = row.try_get("resource")?;
+    let action: String = row.try_get("action")?;
+    let before: Option<String> = row.try_get("before")?;
+    let after: Option<String> = row.try_get("after")?;
+    let what = format!("change {id}");
+    Ok(Change {
+        project: row.try_get("project")?,
+        environment: row.try_get("environment")?,
+        resource: from_name(&resource, &what)?,
+        key: row.try_get("key")?,
+        action: from_name(&action, &what)?,
+        actor: row.try_get("actor")?,
+        reason: row.try_get("reason")?,
+        at: timestamp(row.try_get("at")?)?,
+        before: before.map(|b| from_json(&b, &what)).transpose()?,
+        after: after.map(|a| from_json(&a, &what)).transpose()?,
+        versions: Vec::new(),
+        id,
+    })
+}
+
+/// Fills in each change's `versions`, in the environments' order.
+async fn attach_versions(conn: &mut SqliteConnection, changes: &mut [Change]) -> StoreResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<u64> = changes.iter().map(|c| c.id).collect();
+    let rows = sqlx::query(
+        "SELECT v.change_id, v.environment, v.version FROM environment_versions v \
+         JOIN environments e ON e.project = v.project AND e.key = v.environment \
+         WHERE v.change_id IN (SELECT value FROM json_each(?1)) \
+         ORDER BY v.change_id, e.position",
+    )
+    .bind(to_json(&ids)?)
+    .fetch_all(&mut *conn)
+    .await?;
+    let index: HashMap<u64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    for row in rows {
+        let id = version(row.try_get("change_id")?)?;
+        if let Some(&i) = index.get(&id) {
+            changes[i].versions.push(EnvironmentVersion {
+                environment: row.try_get("environment")?,
+                version: version(row.try_get("version")?)?,
+            });
+        }
+    }
+    Ok(())
+}
+
+const CHANGE_FILTER: &str = "c.project IS ?1 \
+     AND (?2 IS NULL OR (c.resource IN ('flag', 'flag_config') AND c.key = ?2)) \
+     AND (?3 IS NULL OR c.environment = ?3) \
+     AND (?4 IS NULL OR c.actor = ?4) \
+     AND (?5 IS NULL OR c.at >= ?5) \
+     AND (?6 IS NULL OR c.at < ?6)";
+
+impl SqliteStore {
+    pub(super) async fn list_changes_impl(
+        &self,
+        project: Option<&str>,
+        filter: &ChangeFilter,
+    ) -> StoreResult<Paged<Change>> {
+        let since = filter.since.map(nanos).transpose()?;
+        let until = filter.until.map(nanos).transpose()?;
+        let (page, per_page, offset) = super::paging(filter.page);
+        let mut tx = self.pool.begin().await?;
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM changes c WHERE {CHANGE_FILTER}"
+        )))
+        .bind(project)
+        .bind(filter.flag.as_deref())
+        .bind(filter.environment.as_deref())
+        .bind(filter.actor.as_deref())
+        .bind(since)
+        .bind(until)
+        .fetch_one(&mut *tx)
+        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CHANGE_COLUMNS} FROM changes c WHERE {CHANGE_FILTER} \
+             ORDER BY c.id DESC LIMIT ?7 OFFSET ?8"
+        )))
+        .bind(project)
+        .bind(filter.flag.as_deref())
+        .bind(filter.environment.as_deref())
+        .bind(filter.actor.as_deref())
+        .bind(since)
+        .bind(until)
+        .bind(i64::from(per_page))
+        .bind(offset)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut items = rows.iter().map(change).collect::<StoreResult<Vec<_>>>()?;
+        attach_versions(&mut tx, &mut items).await?;
+        tx.commit().await?;
+        Ok(Paged {
+            items,
+            total: version(total)?,
+            page,
+            per_page,
+        })
+    }
+
+    pub(super) async fn changes_since_impl(
+        &self,
+        project: &str,
+        environment: &str,
+        after_version: u64,
+    ) -> StoreResult<Vec<(u64, Change)>> {
+        let after = i64::try_from(after_version).unwrap_or(i64::MAX);
+        let mut tx = self.pool.begin().await?;
+        super::projects::environment_row(&mut tx, project, environment).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT v.version AS produced, {CHANGE_COLUMNS} FROM environment_versions v \
+             JOIN changes c ON c.id = v.change_id \
+             WHERE v.project = ?1 AND v.environment = ?2 AND v.version > ?3 \
+             ORDER BY v.version"
+        )))
+        .bind(project)
+        .bind(environment)
+        .bind(after)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut produced = Vec::with_capacity(rows.len());
+        let mut changes = Vec::with_capacity(rows.len());
+        for row in &rows {
+            produced.push(version(row.try_get("produced")?)?);
+            changes.push(change(row)?);
+        }
+        attach_versions(&mut tx, &mut changes).await?;
+        tx.commit().await?;
+        Ok(produced.into_iter().zip(changes).collect())
+    }
+}

@@ -1,0 +1,398 @@
+//! Projects, environments, and the `default` project of a fresh install.
+
+use sqlx::SqliteConnection;
+use time::OffsetDateTime;
+use vexil_proto::{Environment, Project};
+
+use super::SqliteStore;
+use super::codec::{
+    self, ENVIRONMENT_COLUMNS, PROJECT_COLUMNS, check_version, nanos, to_json, to_value,
+};
+use super::log::{Bump, NewChange, record};
+use crate::store::{
+    ChangeAction, EnvironmentRecord, ProjectRecord, ResourceKind, StoreError, StoreResult,
+    WriteMeta, default_config,
+};
+
+/// The settings row saying the default project was created once; deleting
+/// that project later does not bring it back.
+const BOOTSTRAPPED: &str = "vexil:default-project-created";
+
+pub(super) async fn project_row(
+    conn: &mut SqliteConnection,
+    key: &str,
+) -> StoreResult<ProjectRecord> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {PROJECT_COLUMNS} FROM projects WHERE key = ?1"
+    )))
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("project {key}")))?;
+    codec::project(&row)
+}
+
+pub(super) async fn environment_row(
+    conn: &mut SqliteConnection,
+    project: &str,
+    key: &str,
+) -> StoreResult<EnvironmentRecord> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENVIRONMENT_COLUMNS} FROM environments WHERE project = ?1 AND key = ?2"
+    )))
+    .bind(project)
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => codec::environment(&row),
+        None => {
+            project_row(conn, project).await?;
+            Err(StoreError::NotFound(format!("environment {key}")))
+        }
+    }
+}
+
+/// Inserts the environment at version 1 after the project's last one.
+async fn insert_environment(
+    conn: &mut SqliteConnection,
+    project: &str,
+    environment: &Environment,
+    at: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO environments \
+             (project, key, name, production, version, position, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, 1, \
+             (SELECT coalesce(max(position), 0) + 1 FROM environments WHERE project = ?1), ?5, ?5)",
+    )
+    .bind(project)
+    .bind(&environment.key)
+    .bind(&environment.name)
+    .bind(environment.production)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map_err(codec::unique(|| format!("environment {}", environment.key)))?;
+    Ok(())
+}
+
+/// Creates a project with its environments inside a write transaction.
+async fn create_project_in(
+    conn: &mut SqliteConnection,
+    project: &Project,
+    environments: &[Environment],
+    meta: &WriteMeta,
+) -> StoreResult<ProjectRecord> {
+    let at = nanos(meta.at)?;
+    sqlx::query(
+        "INSERT INTO projects (key, name, description, version, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, 1, ?4, ?4)",
+    )
+    .bind(&project.key)
+    .bind(&project.name)
+    .bind(&project.description)
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map_err(codec::unique(|| format!("project {}", project.key)))?;
+    for environment in environments {
+        insert_environment(conn, &project.key, environment, at).await?;
+    }
+    let created = project_row(conn, &project.key).await?;
+    let change = NewChange {
+        project: Some(&project.key),
+        environment: None,
+        resource: ResourceKind::Project,
+        key: &project.key,
+        action: ChangeAction::Created,
+        before: None,
+        after: Some(to_value(&created)?),
+    };
+    record(conn, meta, change, Bump::Created(&project.key, None)).await?;
+    Ok(created)
+}
+
+impl SqliteStore {
+    /// Creates the `default` project with `development`, `staging` and
+    /// `production` the first time the database is opened.
+    pub(super) async fn bootstrap(&self, now: OffsetDateTime) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let done: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE name = ?1")
+            .bind(BOOTSTRAPPED)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            return Ok(());
+        }
+        sqlx::query("INSERT INTO settings (name, value) VALUES (?1, ?2)")
+            .bind(BOOTSTRAPPED)
+            .bind(nanos(now)?.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let project = Project {
+            key: "default".into(),
+            name: "Default".into(),
+            description: String::new(),
+        };
+        let environment = |key: &str, name: &str, production| Environment {
+            key: key.into(),
+            name: name.into(),
+            production,
+            version: 1,
+        };
+        let environments = [
+            environment("development", "Development", false),
+            environment("staging", "Staging", false),
+            environment("production", "Production", true),
+        ];
+        let meta = WriteMeta {
+            actor: "system".into(),
+            reason: Some("fresh install".into()),
+            at: now,
+            expected_version: None,
+        };
+        create_project_in(&mut tx, &project, &environments, &meta).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn list_projects_impl(&self) -> StoreResult<Vec<ProjectRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PROJECT_COLUMNS} FROM projects ORDER BY key"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(codec::project).collect()
+    }
+
+    pub(super) async fn get_project_impl(&self, key: &str) -> StoreResult<ProjectRecord> {
+        let mut conn = self.pool.acquire().await?;
+        project_row(&mut conn, key).await
+    }
+
+    pub(super) async fn create_project_impl(
+        &self,
+        project: &Project,
+        environments: &[Environment],
+        meta: &WriteMeta,
+    ) -> StoreResult<ProjectRecord> {
+        let mut tx = self.begin_write().await?;
+        let created = create_project_in(&mut tx, project, environments, meta).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    pub(super) async fn update_project_impl(
+        &self,
+        project: &Project,
+        meta: &WriteMeta,
+    ) -> StoreResult<ProjectRecord> {
+        let mut tx = self.begin_write().await?;
+        let before = project_row(&mut tx, &project.key).await?;
+        check_version(meta, before.version)?;
+        sqlx::query(
+            "UPDATE projects SET name = ?2, description = ?3, version = version + 1, \
+             updated_at = ?4 WHERE key = ?1",
+        )
+        .bind(&project.key)
+        .bind(&project.name)
+        .bind(&project.description)
+        .bind(nanos(meta.at)?)
+        .execute(&mut *tx)
+        .await?;
+        let after = project_row(&mut tx, &project.key).await?;
+        let change = NewChange {
+            project: Some(&project.key),
+            environment: None,
+            resource: ResourceKind::Project,
+            key: &project.key,
+            action: ChangeAction::Updated,
+            before: Some(to_value(&before)?),
+            after: Some(to_value(&after)?),
+        };
+        record(&mut tx, meta, change, Bump::Nothing).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub(super) async fn delete_project_impl(&self, key: &str, meta: &WriteMeta) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let before = project_row(&mut tx, key).await?;
+        check_version(meta, before.version)?;
+        sqlx::query("DELETE FROM projects WHERE key = ?1")
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        let change = NewChange {
+            project: Some(key),
+            environment: None,
+            resource: ResourceKind::Project,
+            key,
+            action: ChangeAction::Deleted,
+            before: Some(to_value(&before)?),
+            after: None,
+        };
+        record(&mut tx, meta, change, Bump::Nothing).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn list_environments_impl(
+        &self,
+        project: &str,
+    ) -> StoreResult<Vec<EnvironmentRecord>> {
+        let mut tx = self.pool.begin().await?;
+        project_row(&mut tx, project).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ENVIRONMENT_COLUMNS} FROM environments WHERE project = ?1 ORDER BY position"
+        )))
+        .bind(project)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(codec::environment).collect()
+    }
+
+    pub(super) async fn get_environment_impl(
+        &self,
+        project: &str,
+        key: &str,
+    ) -> StoreResult<EnvironmentRecord> {
+        let mut conn = self.pool.acquire().await?;
+        environment_row(&mut conn, project, key).await
+    }
+
+    pub(super) async fn create_environment_impl(
+        &self,
+        project: &str,
+        environment: &Environment,
+        meta: &WriteMeta,
+    ) -> StoreResult<EnvironmentRecord> {
+        let mut tx = self.begin_write().await?;
+        project_row(&mut tx, project).await?;
+        insert_environment(&mut tx, project, environment, nanos(meta.at)?).await?;
+        // Every flag, archived ones too (they may be restored), gets its
+        // default config here.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM flags WHERE project = ?1",
+            codec::FLAG_COLUMNS
+        )))
+        .bind(project)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            let flag = codec::flag(row)?.flag;
+            sqlx::query(
+                "INSERT INTO flag_configs (project, flag, environment, config, version) \
+                 VALUES (?1, ?2, ?3, ?4, 1)",
+            )
+            .bind(project)
+            .bind(&flag.key)
+            .bind(&environment.key)
+            .bind(to_json(&default_config(&flag))?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let created = environment_row(&mut tx, project, &environment.key).await?;
+        let change = NewChange {
+            project: Some(project),
+            environment: Some(&environment.key),
+            resource: ResourceKind::Environment,
+            key: &environment.key,
+            action: ChangeAction::Created,
+            before: None,
+            after: Some(to_value(&created)?),
+        };
+        let bump = Bump::Created(project, Some(&environment.key));
+        record(&mut tx, meta, change, bump).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    pub(super) async fn update_environment_impl(
+        &self,
+        project: &str,
+        environment: &Environment,
+        meta: &WriteMeta,
+    ) -> StoreResult<EnvironmentRecord> {
+        let mut tx = self.begin_write().await?;
+        let before = environment_row(&mut tx, project, &environment.key).await?;
+        check_version(meta, before.environment.version)?;
+        sqlx::query(
+            "UPDATE environments SET name = ?3, production = ?4, updated_at = ?5 \
+             WHERE project = ?1 AND key = ?2",
+        )
+        .bind(project)
+        .bind(&environment.key)
+        .bind(&environment.name)
+        .bind(environment.production)
+        .bind(nanos(meta.at)?)
+        .execute(&mut *tx)
+        .await?;
+        // The version goes up with the change record; the write lock makes
+        // "one more than before" exact.
+        let mut after = environment_row(&mut tx, project, &environment.key).await?;
+        after.environment.version += 1;
+        let change = NewChange {
+            project: Some(project),
+            environment: Some(&environment.key),
+            resource: ResourceKind::Environment,
+            key: &environment.key,
+            action: ChangeAction::Updated,
+            before: Some(to_value(&before)?),
+            after: Some(to_value(&after)?),
+        };
+        record(
+            &mut tx,
+            meta,
+            change,
+            Bump::Environment(project, &environment.key),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub(super) async fn delete_environment_impl(
+        &self,
+        project: &str,
+        key: &str,
+        meta: &WriteMeta,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let before = environment_row(&mut tx, project, key).await?;
+        check_version(meta, before.environment.version)?;
+        sqlx::query("DELETE FROM environments WHERE project = ?1 AND key = ?2")
+            .bind(project)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        let change = NewChange {
+            project: Some(project),
+            environment: Some(key),
+            resource: ResourceKind::Environment,
+            key,
+            action: ChangeAction::Deleted,
+            before: Some(to_value(&before)?),
+            after: None,
+        };
+        record(&mut tx, meta, change, Bump::Nothing).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn environment_versions_impl(
+        &self,
+    ) -> StoreResult<Vec<(String, String, u64)>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT e.project, e.key, e.version FROM environments e \
+             JOIN projects p ON p.key = e.project ORDER BY e.project, e.position",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(project, key, version)| Ok((project, key, codec::version(version)?)))
+            .collect()
+    }
+}

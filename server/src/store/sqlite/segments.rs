@@ -1,0 +1,249 @@
+//! Segments, and the per-environment snapshot SDKs evaluate.
+
+use sqlx::{Row, SqliteConnection};
+use vexil_proto::{FlagConfig, Operator, Segment, Snapshot, SnapshotFlag};
+
+use super::SqliteStore;
+use super::codec::{self, SEGMENT_COLUMNS, check_version, from_json, from_name, nanos, to_json};
+use super::log::{Bump, NewChange, record};
+use super::projects::{environment_row, project_row};
+use crate::store::{ChangeAction, ResourceKind, SegmentRecord, StoreError, StoreResult, WriteMeta};
+
+async fn segment_row(
+    conn: &mut SqliteConnection,
+    project: &str,
+    key: &str,
+) -> StoreResult<SegmentRecord> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SEGMENT_COLUMNS} FROM segments WHERE project = ?1 AND key = ?2"
+    )))
+    .bind(project)
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => codec::segment(&row),
+        None => {
+            project_row(conn, project).await?;
+            Err(StoreError::NotFound(format!("segment {key}")))
+        }
+    }
+}
+
+async fn segments_of(
+    conn: &mut SqliteConnection,
+    project: &str,
+) -> StoreResult<Vec<SegmentRecord>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SEGMENT_COLUMNS} FROM segments WHERE project = ?1 ORDER BY key"
+    )))
+    .bind(project)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(codec::segment).collect()
+}
+
+fn uses_segment(config: &FlagConfig, segment: &str) -> bool {
+    config
+        .rules
+        .iter()
+        .flat_map(|rule| &rule.clauses)
+        .filter(|clause| clause.op == Operator::InSegment)
+        .flat_map(|clause| &clause.values)
+        .any(|value| value.as_str() == Some(segment))
+}
+
+fn segment_change<'a>(
+    project: &'a str,
+    key: &'a str,
+    action: ChangeAction,
+    before: Option<&SegmentRecord>,
+    after: Option<&SegmentRecord>,
+) -> StoreResult<NewChange<'a>> {
+    Ok(NewChange {
+        project: Some(project),
+        environment: None,
+        resource: ResourceKind::Segment,
+        key,
+        action,
+        before: before.map(codec::to_value).transpose()?,
+        after: after.map(codec::to_value).transpose()?,
+    })
+}
+
+impl SqliteStore {
+    pub(super) async fn list_segments_impl(
+        &self,
+        project: &str,
+    ) -> StoreResult<Vec<SegmentRecord>> {
+        let mut tx = self.pool.begin().await?;
+        project_row(&mut tx, project).await?;
+        let segments = segments_of(&mut tx, project).await?;
+        tx.commit().await?;
+        Ok(segments)
+    }
+
+    pub(super) async fn get_segment_impl(
+        &self,
+        project: &str,
+        key: &str,
+    ) -> StoreResult<SegmentRecord> {
+        let mut conn = self.pool.acquire().await?;
+        segment_row(&mut conn, project, key).await
+    }
+
+    pub(super) async fn create_segment_impl(
+        &self,
+        project: &str,
+        segment: &Segment,
+        meta: &WriteMeta,
+    ) -> StoreResult<SegmentRecord> {
+        let mut tx = self.begin_write().await?;
+        project_row(&mut tx, project).await?;
+        sqlx::query(
+            "INSERT INTO segments (project, key, name, description, included, excluded, rules, \
+                 version, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8)",
+        )
+        .bind(project)
+        .bind(&segment.key)
+        .bind(&segment.name)
+        .bind(&segment.description)
+        .bind(to_json(&segment.included)?)
+        .bind(to_json(&segment.excluded)?)
+        .bind(to_json(&segment.rules)?)
+        .bind(nanos(meta.at)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(codec::unique(|| format!("segment {}", segment.key)))?;
+        let created = segment_row(&mut tx, project, &segment.key).await?;
+        let change = segment_change(
+            project,
+            &segment.key,
+            ChangeAction::Created,
+            None,
+            Some(&created),
+        )?;
+        record(&mut tx, meta, change, Bump::Project(project)).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    pub(super) async fn update_segment_impl(
+        &self,
+        project: &str,
+        segment: &Segment,
+        meta: &WriteMeta,
+    ) -> StoreResult<SegmentRecord> {
+        let mut tx = self.begin_write().await?;
+        let before = segment_row(&mut tx, project, &segment.key).await?;
+        check_version(meta, before.segment.version)?;
+        sqlx::query(
+            "UPDATE segments SET name = ?3, description = ?4, included = ?5, excluded = ?6, \
+                 rules = ?7, version = version + 1, updated_at = ?8 \
+             WHERE project = ?1 AND key = ?2",
+        )
+        .bind(project)
+        .bind(&segment.key)
+        .bind(&segment.name)
+        .bind(&segment.description)
+        .bind(to_json(&segment.included)?)
+        .bind(to_json(&segment.excluded)?)
+        .bind(to_json(&segment.rules)?)
+        .bind(nanos(meta.at)?)
+        .execute(&mut *tx)
+        .await?;
+        let after = segment_row(&mut tx, project, &segment.key).await?;
+        let change = segment_change(
+            project,
+            &segment.key,
+            ChangeAction::Updated,
+            Some(&before),
+            Some(&after),
+        )?;
+        record(&mut tx, meta, change, Bump::Project(project)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub(super) async fn delete_segment_impl(
+        &self,
+        project: &str,
+        key: &str,
+        meta: &WriteMeta,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let before = segment_row(&mut tx, project, key).await?;
+        check_version(meta, before.segment.version)?;
+        // The text search only narrows down; the parsed clauses decide.
+        let rows = sqlx::query(
+            "SELECT flag, environment, config, version FROM flag_configs \
+             WHERE project = ?1 AND instr(config, ?2) > 0 ORDER BY flag, environment",
+        )
+        .bind(project)
+        .bind(format!("\"{key}\""))
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            let flag: String = row.try_get("flag")?;
+            if uses_segment(&codec::flag_config(row, &flag)?, key) {
+                let environment: String = row.try_get("environment")?;
+                return Err(StoreError::Refused(format!(
+                    "segment {key} is used by flag {flag} in environment {environment}"
+                )));
+            }
+        }
+        sqlx::query("DELETE FROM segments WHERE project = ?1 AND key = ?2")
+            .bind(project)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        let change = segment_change(project, key, ChangeAction::Deleted, Some(&before), None)?;
+        record(&mut tx, meta, change, Bump::Project(project)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn snapshot_impl(
+        &self,
+        project: &str,
+        environment: &str,
+    ) -> StoreResult<Snapshot> {
+        // One read transaction: the version and the contents are of the
+        // same commit.
+        let mut tx = self.pool.begin().await?;
+        let env = environment_row(&mut tx, project, environment).await?;
+        let rows = sqlx::query(
+            "SELECT f.key, f.kind, f.variants, c.config, c.version FROM flags f \
+             JOIN flag_configs c ON c.project = f.project AND c.flag = f.key \
+             WHERE f.project = ?1 AND c.environment = ?2 AND f.archived = 0 \
+             ORDER BY f.key",
+        )
+        .bind(project)
+        .bind(environment)
+        .fetch_all(&mut *tx)
+        .await?;
+        let segments = segments_of(&mut tx, project).await?;
+        tx.commit().await?;
+        let flags = rows
+            .iter()
+            .map(|row| {
+                let key: String = row.try_get("key")?;
+                let kind: String = row.try_get("kind")?;
+                let variants: String = row.try_get("variants")?;
+                Ok(SnapshotFlag {
+                    kind: from_name(&kind, &format!("kind of flag {key}"))?,
+                    variants: from_json(&variants, &format!("variants of flag {key}"))?,
+                    config: codec::flag_config(row, &key)?,
+                    key,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok(Snapshot {
+            environment: environment.to_owned(),
+            version: env.environment.version,
+            flags,
+            segments: segments.into_iter().map(|s| s.segment).collect(),
+        })
+    }
+}

@@ -1,0 +1,191 @@
+//! Fixtures shared by the scenarios.
+
+use std::fmt::Debug;
+
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use vexil_proto::{
+    Clause, Environment, Flag, FlagConfig, FlagKind, Operator, Project, Rule, Scalar, Serve,
+    Variant,
+};
+use vexil_server::store::{Change, ChangeFilter, Page, Store, StoreError, StoreResult, WriteMeta};
+
+/// A fixed instant plus `secs` seconds: whole seconds, so every backend
+/// stores it exactly (PostgreSQL keeps microseconds).
+pub fn at(secs: i64) -> OffsetDateTime {
+    datetime!(2026-03-01 09:00 UTC) + Duration::seconds(secs)
+}
+
+/// An unconditional write by `actor` at `at(secs)`.
+pub fn meta(actor: &str, secs: i64) -> WriteMeta {
+    WriteMeta {
+        actor: actor.into(),
+        reason: None,
+        at: at(secs),
+        expected_version: None,
+    }
+}
+
+/// The same write with `If-Match: version`.
+pub fn if_match(mut meta: WriteMeta, version: u64) -> WriteMeta {
+    meta.expected_version = Some(version);
+    meta
+}
+
+/// The same write with a reason.
+pub fn because(mut meta: WriteMeta, reason: &str) -> WriteMeta {
+    meta.reason = Some(reason.into());
+    meta
+}
+
+pub fn boolean_flag(key: &str) -> Flag {
+    Flag {
+        key: key.into(),
+        name: format!("Flag {key}"),
+        description: String::new(),
+        tags: Vec::new(),
+        owner: None,
+        kind: FlagKind::Boolean,
+        variants: Variant::boolean_pair(),
+        temporary: false,
+    }
+}
+
+pub fn string_flag(key: &str) -> Flag {
+    Flag {
+        kind: FlagKind::String,
+        variants: vec![Variant::new("blue", "blue"), Variant::new("green", "green")],
+        owner: Some("team-checkout".into()),
+        temporary: true,
+        ..boolean_flag(key)
+    }
+}
+
+/// Enabled, serving `on` to everyone.
+pub fn serving_on() -> FlagConfig {
+    FlagConfig::new("off", Serve::Variant("on".into()))
+}
+
+/// Enabled, serving `on` to the members of `segment`, `off` to others.
+pub fn serving_segment(segment: &str) -> FlagConfig {
+    FlagConfig {
+        rules: vec![Rule {
+            id: "in-segment".into(),
+            description: String::new(),
+            clauses: vec![Clause {
+                attribute: "key".into(),
+                op: Operator::InSegment,
+                values: vec![Scalar::String(segment.into())],
+                negate: false,
+            }],
+            serve: Serve::Variant("on".into()),
+        }],
+        ..FlagConfig::new("off", Serve::Variant("off".into()))
+    }
+}
+
+pub fn project(key: &str) -> Project {
+    Project {
+        key: key.into(),
+        name: format!("Project {key}"),
+        description: String::new(),
+    }
+}
+
+pub fn environment(key: &str, production: bool) -> Environment {
+    Environment {
+        key: key.into(),
+        name: format!("Env {key}"),
+        production,
+        version: 0,
+    }
+}
+
+/// Creates `key` with `development` and `production`.
+pub async fn two_env_project(store: &dyn Store, key: &str) {
+    let environments = [
+        environment("development", false),
+        environment("production", true),
+    ];
+    store
+        .create_project(&project(key), &environments, &meta("user:admin", 0))
+        .await
+        .unwrap();
+}
+
+/// Each environment's key and version, in the project's order.
+pub async fn versions(store: &dyn Store, project: &str) -> Vec<(String, u64)> {
+    store
+        .list_environments(project)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.environment.key, e.environment.version))
+        .collect()
+}
+
+/// `before` with every version in `bumped` one higher.
+pub fn bumped(before: &[(String, u64)], bumped: &[&str]) -> Vec<(String, u64)> {
+    before
+        .iter()
+        .map(|(key, version)| {
+            let plus = u64::from(bumped.contains(&key.as_str()));
+            (key.clone(), version + plus)
+        })
+        .collect()
+}
+
+/// Every change of `project` (or of accounts and tokens), newest first.
+pub async fn all_changes(store: &dyn Store, project: Option<&str>) -> Vec<Change> {
+    let filter = ChangeFilter {
+        page: Page {
+            page: 1,
+            per_page: 10_000,
+        },
+        ..ChangeFilter::default()
+    };
+    store.list_changes(project, &filter).await.unwrap().items
+}
+
+pub async fn change_count(store: &dyn Store, project: Option<&str>) -> u64 {
+    store
+        .list_changes(project, &ChangeFilter::default())
+        .await
+        .unwrap()
+        .total
+}
+
+#[track_caller]
+pub fn assert_not_found<T: Debug>(result: StoreResult<T>) {
+    match result {
+        Err(StoreError::NotFound(_)) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+#[track_caller]
+pub fn assert_already_exists<T: Debug>(result: StoreResult<T>) {
+    match result {
+        Err(StoreError::AlreadyExists(_)) => {}
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+}
+
+#[track_caller]
+pub fn assert_refused<T: Debug>(result: StoreResult<T>) {
+    match result {
+        Err(StoreError::Refused(_)) => {}
+        other => panic!("expected Refused, got {other:?}"),
+    }
+}
+
+#[track_caller]
+pub fn assert_conflict<T: Debug>(result: StoreResult<T>, expected: u64, current: u64) {
+    match result {
+        Err(StoreError::Conflict {
+            expected: e,
+            current: c,
+        }) if (e, c) == (expected, current) => {}
+        other => panic!("expected Conflict {{ {expected}, {current} }}, got {other:?}"),
+    }
+}

@@ -1,0 +1,212 @@
+//! One storage scenario suite, run against SQLite and PostgreSQL.
+//!
+//! Every scenario takes an `Arc<dyn Store>` and asserts exact results, so
+//! both backends are held to the same contract. SQLite runs on a fresh file
+//! per test; PostgreSQL runs when `VEXIL_TEST_POSTGRES_URL` is set
+//! (e.g. `postgres://postgres@127.0.0.1:5432/test`), each test in a fresh
+//! database `vexil_test_<random>` created from that URL and dropped after.
+//!
+//! # Layout
+//! - `common`: fixtures (times, write metadata, flags) and small helpers.
+//! - `projects`: a fresh install, projects and environments.
+//! - `flags`: flags and configs, which environments each write bumps,
+//!   If-Match, list filters and paging.
+//! - `lifecycle`: archiving and deleting flags, segments, snapshots.
+//! - `log`: the change log and `changes_since`.
+//! - `accounts`: users, tokens, secrets, reopening a SQLite file.
+//! - `concurrency`: concurrent writers keep versions contiguous.
+
+mod accounts;
+mod common;
+mod concurrency;
+mod flags;
+mod lifecycle;
+mod log;
+mod projects;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+use vexil_server::store::Store;
+use vexil_server::store::postgres::PostgresStore;
+use vexil_server::store::sqlite::SqliteStore;
+
+const POSTGRES_URL_VAR: &str = "VEXIL_TEST_POSTGRES_URL";
+
+/// A directory of its own under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("vexil-store-{}", uuid::Uuid::new_v4()));
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `scenario` on a fresh SQLite file (its directory does not exist
+/// yet: `open` creates it).
+async fn run_on_sqlite<F, Fut>(scenario: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = TempDir::new();
+    let store = SqliteStore::open(&dir.0.join("data").join("vexil.db"))
+        .await
+        .unwrap();
+    scenario(Arc::new(store.clone())).await;
+    store.close().await;
+}
+
+/// A fresh PostgreSQL database for one test, dropped by [`drop_database`].
+struct FreshPostgres {
+    store: PostgresStore,
+    base: PgConnectOptions,
+    name: String,
+}
+
+/// Creates `vexil_test_<random>` next to the database `url` names and
+/// connects a [`PostgresStore`] to it (which migrates it).
+async fn fresh_postgres(url: &str) -> FreshPostgres {
+    let base = PgConnectOptions::from_str(url).unwrap();
+    let name = format!("vexil_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = base.connect().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let store = PostgresStore::connect(&with_database(url, &name))
+        .await
+        .unwrap();
+    FreshPostgres { store, base, name }
+}
+
+impl FreshPostgres {
+    async fn drop_database(self) {
+        self.store.pool().close().await;
+        let mut admin = self.base.connect().await.unwrap();
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        sqlx::query(sqlx::AssertSqlSafe(drop))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+    }
+}
+
+/// `url` with its database (the path) replaced by `name`, query kept.
+fn with_database(url: &str, name: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = head.find("://").map_or(0, |i| i + 3);
+    let base = match head[authority_start..].find('/') {
+        Some(slash) => &head[..authority_start + slash],
+        None => head,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Runs `scenario` on a fresh PostgreSQL database, or says loudly that it
+/// did not. The database is dropped even when the scenario fails.
+async fn run_on_postgres<F, Fut>(test: &str, scenario: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
+        eprintln!(
+            "\n*** PostgreSQL run of `{test}` SKIPPED: {POSTGRES_URL_VAR} is not set. \
+             Set it (e.g. postgres://postgres@127.0.0.1:5432/test) to run the storage \
+             scenarios against PostgreSQL. ***\n"
+        );
+        return;
+    };
+    let db = fresh_postgres(&url).await;
+    let outcome = tokio::spawn(scenario(Arc::new(db.store.clone()))).await;
+    db.drop_database().await;
+    if let Err(error) = outcome {
+        match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(error) => panic!("scenario did not finish: {error}"),
+        }
+    }
+}
+
+/// One `#[tokio::test]` per scenario and backend: `sqlite::<name>` and
+/// `postgres::<name>`.
+macro_rules! scenarios {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::run_on_sqlite(super::$module::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::run_on_postgres(stringify!($name), super::$module::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+scenarios!(
+    projects::fresh_install_has_the_default_project,
+    projects::projects_and_environments,
+    flags::flag_create_configures_every_environment,
+    flags::config_writes_bump_only_their_environment,
+    flags::stale_if_match_changes_nothing,
+    flags::flag_list_filters_and_pages,
+    lifecycle::archived_flags,
+    lifecycle::segments,
+    lifecycle::snapshot_contents_and_version,
+    log::change_log_filters_and_content,
+    log::changes_since_is_contiguous,
+    accounts::users,
+    accounts::tokens,
+    accounts::secrets_are_stable,
+    concurrency::concurrent_if_match_writers,
+    concurrency::concurrent_toggles,
+);
+
+#[tokio::test]
+async fn sqlite_file_keeps_everything_across_reopening() {
+    accounts::reopen_sqlite().await;
+}
+
+#[test]
+fn with_database_replaces_only_the_path() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://u:p@h/test?sslmode=disable", "x"),
+        "postgres://u:p@h/x?sslmode=disable"
+    );
+    assert_eq!(
+        with_database("postgres://h:5432", "x"),
+        "postgres://h:5432/x"
+    );
+}
