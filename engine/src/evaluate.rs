@@ -29,7 +29,7 @@ impl CompiledSnapshot {
         all
     }
 
-    fn evaluate_index<'a>(
+    pub(crate) fn evaluate_index<'a>(
         &'a self,
         index: usize,
         lookups: &mut Lookups<'_>,
@@ -74,7 +74,7 @@ impl CompiledSnapshot {
         serve(flag, body, &body.default_serve, lookups, Reason::Default)
     }
 
-    fn prerequisite_holds(
+    pub(crate) fn prerequisite_holds(
         &self,
         index: usize,
         variant: usize,
@@ -94,7 +94,7 @@ impl CompiledSnapshot {
 
 /// `fixed_reason` is the reason when `serve` is a fixed variant; a rollout
 /// gives `SPLIT`, or `DEFAULT` with the fallback when the context is in no bucket.
-fn serve<'a>(
+pub(crate) fn serve<'a>(
     flag: &'a CompiledFlag,
     body: &FlagBody,
     serve: &CompiledServe,
@@ -122,7 +122,7 @@ fn serve<'a>(
     }
 }
 
-fn served(flag: &CompiledFlag, variant: usize, reason: Reason) -> Evaluation<'_> {
+pub(crate) fn served(flag: &CompiledFlag, variant: usize, reason: Reason) -> Evaluation<'_> {
     match flag.variants.get(variant) {
         Some(v) => Evaluation {
             value: Some(&v.value),

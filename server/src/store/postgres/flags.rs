@@ -1,10 +1,10 @@
-//! Flags and their per-environment configs.
+//! Flag definitions: create, update, archive and restore, delete.
 
 use sqlx::postgres::{PgConnection, PgPool};
 use vexil_proto::{Flag, FlagConfig};
 
-use super::rows;
 use super::write::{self, NewChange, ProjectLock};
+use super::{configs, rows};
 use crate::store::{
     ChangeAction, FlagFilter, FlagRecord, Paged, ResourceKind, StoreError, StoreResult, WriteMeta,
     default_config,
@@ -65,7 +65,11 @@ pub(super) async fn get(pool: &PgPool, project: &str, key: &str) -> StoreResult<
 }
 
 /// The flag; `NotFound` for it, or for its project when that is missing.
-async fn flag_row(conn: &mut PgConnection, project: &str, key: &str) -> StoreResult<FlagRecord> {
+pub(super) async fn flag_row(
+    conn: &mut PgConnection,
+    project: &str,
+    key: &str,
+) -> StoreResult<FlagRecord> {
     let row = sqlx::query("SELECT * FROM flags WHERE project = $1 AND key = $2")
         .bind(project)
         .bind(key)
@@ -118,7 +122,7 @@ pub(super) async fn create(
             },
             None => default_config(flag),
         };
-        store_config(&mut tx, project, &flag.key, environment, &config).await?;
+        configs::store(&mut tx, project, &flag.key, environment, &config).await?;
     }
     let versions = write::bump(&mut tx, project, &environments).await?;
     let change = NewChange {
@@ -262,182 +266,6 @@ pub(super) async fn delete(
     Ok(())
 }
 
-pub(super) async fn get_config(
-    pool: &PgPool,
-    project: &str,
-    flag: &str,
-    environment: &str,
-) -> StoreResult<FlagConfig> {
-    let mut conn = pool.acquire().await?;
-    let record = flag_row(&mut conn, project, flag).await?;
-    let row = sqlx::query(
-        "SELECT c.config, c.version FROM environments e LEFT JOIN flag_configs c \
-         ON c.project = e.project AND c.environment = e.key AND c.flag = $3 \
-         WHERE e.project = $1 AND e.key = $2",
-    )
-    .bind(project)
-    .bind(environment)
-    .bind(flag)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| StoreError::NotFound(format!("environment {environment}")))?;
-    Ok(rows::config(&row, "version")?.unwrap_or_else(|| default_config(&record.flag)))
-}
-
-pub(super) async fn list_configs(
-    pool: &PgPool,
-    project: &str,
-    flag: &str,
-) -> StoreResult<Vec<(String, FlagConfig)>> {
-    let mut conn = pool.acquire().await?;
-    let record = flag_row(&mut conn, project, flag).await?;
-    let found = sqlx::query(
-        "SELECT e.key AS environment, c.config, c.version FROM environments e \
-         LEFT JOIN flag_configs c \
-         ON c.project = e.project AND c.environment = e.key AND c.flag = $2 \
-         WHERE e.project = $1 ORDER BY e.position",
-    )
-    .bind(project)
-    .bind(flag)
-    .fetch_all(&mut *conn)
-    .await?;
-    found
-        .iter()
-        .map(|row| {
-            let environment: String = sqlx::Row::try_get(row, "environment")?;
-            let config =
-                rows::config(row, "version")?.unwrap_or_else(|| default_config(&record.flag));
-            Ok((environment, config))
-        })
-        .collect()
-}
-
-pub(super) async fn put_config(
-    pool: &PgPool,
-    project: &str,
-    flag: &str,
-    environment: &str,
-    config: &FlagConfig,
-    meta: &WriteMeta,
-) -> StoreResult<FlagConfig> {
-    write_config(
-        pool,
-        project,
-        flag,
-        environment,
-        meta,
-        ChangeAction::Updated,
-        |_| config.clone(),
-    )
-    .await
-}
-
-pub(super) async fn set_enabled(
-    pool: &PgPool,
-    project: &str,
-    flag: &str,
-    environment: &str,
-    enabled: bool,
-    meta: &WriteMeta,
-) -> StoreResult<FlagConfig> {
-    write_config(
-        pool,
-        project,
-        flag,
-        environment,
-        meta,
-        ChangeAction::Toggled,
-        |old| FlagConfig {
-            enabled,
-            ..old.clone()
-        },
-    )
-    .await
-}
-
-/// One write to a flag's config in one environment: `change` makes the new
-/// config from the current one; its version becomes the current one's plus
-/// one.
-async fn write_config(
-    pool: &PgPool,
-    project: &str,
-    flag: &str,
-    environment: &str,
-    meta: &WriteMeta,
-    action: ChangeAction,
-    change: impl FnOnce(&FlagConfig) -> FlagConfig,
-) -> StoreResult<FlagConfig> {
-    let mut tx = write::begin(pool).await?;
-    write::lock_project(&mut tx, project, ProjectLock::Share).await?;
-    write::lock_environment(&mut tx, project, environment).await?;
-    let row = sqlx::query("SELECT * FROM flags WHERE project = $1 AND key = $2 FOR SHARE")
-        .bind(project)
-        .bind(flag)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("flag {flag}")))?;
-    let record = rows::flag(&row)?;
-    let row = sqlx::query(
-        "SELECT config, version FROM flag_configs \
-         WHERE project = $1 AND flag = $2 AND environment = $3 FOR UPDATE",
-    )
-    .bind(project)
-    .bind(flag)
-    .bind(environment)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let before = match &row {
-        Some(row) => rows::config(row, "version")?,
-        None => None,
-    }
-    .unwrap_or_else(|| default_config(&record.flag));
-    write::check_version(meta, before.version)?;
-    refuse_archived(&record)?;
-    let after = FlagConfig {
-        version: before.version + 1,
-        ..change(&before)
-    };
-    store_config(&mut tx, project, flag, environment, &after).await?;
-    let versions = write::bump(&mut tx, project, &[environment.to_string()]).await?;
-    let entry = NewChange {
-        project: Some(project),
-        environment: Some(environment),
-        resource: ResourceKind::FlagConfig,
-        key: flag,
-        action,
-        before: Some(rows::json(&before)?),
-        after: Some(rows::json(&after)?),
-        versions,
-    };
-    write::append(&mut tx, entry, meta).await?;
-    tx.commit().await?;
-    Ok(after)
-}
-
-/// Inserts or replaces a config, its version column taken from `config`.
-async fn store_config(
-    conn: &mut PgConnection,
-    project: &str,
-    flag: &str,
-    environment: &str,
-    config: &FlagConfig,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO flag_configs (project, flag, environment, config, version) \
-         VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (project, flag, environment) \
-         DO UPDATE SET config = EXCLUDED.config, version = EXCLUDED.version",
-    )
-    .bind(project)
-    .bind(flag)
-    .bind(environment)
-    .bind(rows::json(config)?)
-    .bind(rows::signed(config.version)?)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
 /// Locks what a write to a flag's definition needs: the project (shared),
 /// every environment (their versions are bumped), then the flag row.
 /// Returns the environments' keys and the flag as it was.
@@ -457,7 +285,7 @@ async fn lock_flag(
     Ok((environments, rows::flag(&row)?))
 }
 
-fn refuse_archived(flag: &FlagRecord) -> StoreResult<()> {
+pub(super) fn refuse_archived(flag: &FlagRecord) -> StoreResult<()> {
     if flag.archived {
         return Err(StoreError::Refused(format!(
             "flag {} is archived: restore it first",

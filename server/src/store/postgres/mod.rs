@@ -3,11 +3,11 @@
 //!
 //! Native SQL through runtime-checked `sqlx::query` + `bind`. Every write
 //! is one READ COMMITTED transaction that takes its row locks in one order
-//! (project row, then environment rows by key, then the object's rows), so
-//! concurrent writers serialize instead of deadlocking, then checks the
-//! writer's `If-Match`, applies, bumps environment versions and appends to
-//! the change log (see [`write`]). Snapshots read in one REPEATABLE READ
-//! transaction.
+//! (project row, then environment rows in creation order, then the
+//! object's rows), so concurrent writers serialize instead of deadlocking,
+//! then checks the writer's `If-Match`, applies, bumps environment versions
+//! and appends to the change log (see `write`). Snapshots and paged lists
+//! read in one REPEATABLE READ transaction.
 //!
 //! # Layout
 //! - `rows`: decoding rows into records (bad stored data is
@@ -15,12 +15,14 @@
 //! - `write`: what every write shares: locks, the `If-Match` check, version
 //!   bumps, the change-log append.
 //! - `projects`: projects and environments.
-//! - `flags`: flags and their per-environment configs.
+//! - `flags`: flag definitions.
+//! - `configs`: flag configs, one per flag and environment.
 //! - `segments`: segments.
 //! - `log`: snapshots, the change log, environment versions.
 //! - `accounts`: users, tokens and named secrets.
 
 mod accounts;
+mod configs;
 mod flags;
 mod log;
 mod projects;
@@ -218,7 +220,7 @@ impl Store for PostgresStore {
         flag: &str,
         environment: &str,
     ) -> StoreResult<FlagConfig> {
-        flags::get_config(&self.pool, project, flag, environment).await
+        configs::get(&self.pool, project, flag, environment).await
     }
 
     async fn list_flag_configs(
@@ -226,7 +228,7 @@ impl Store for PostgresStore {
         project: &str,
         flag: &str,
     ) -> StoreResult<Vec<(String, FlagConfig)>> {
-        flags::list_configs(&self.pool, project, flag).await
+        configs::list(&self.pool, project, flag).await
     }
 
     async fn put_flag_config(
@@ -237,7 +239,7 @@ impl Store for PostgresStore {
         config: &FlagConfig,
         meta: &WriteMeta,
     ) -> StoreResult<FlagConfig> {
-        flags::put_config(&self.pool, project, flag, environment, config, meta).await
+        configs::put(&self.pool, project, flag, environment, config, meta).await
     }
 
     async fn set_flag_enabled(
@@ -248,7 +250,7 @@ impl Store for PostgresStore {
         enabled: bool,
         meta: &WriteMeta,
     ) -> StoreResult<FlagConfig> {
-        flags::set_enabled(&self.pool, project, flag, environment, enabled, meta).await
+        configs::set_enabled(&self.pool, project, flag, environment, enabled, meta).await
     }
 
     async fn list_segments(&self, project: &str) -> StoreResult<Vec<SegmentRecord>> {

@@ -1,0 +1,187 @@
+//! Flag configs, one per flag and environment: reading them, and the two
+//! writes (replace, toggle), each bumping only its environment.
+
+use sqlx::postgres::{PgConnection, PgPool};
+use vexil_proto::FlagConfig;
+
+use super::write::{self, NewChange, ProjectLock};
+use super::{flags, rows};
+use crate::store::{
+    ChangeAction, ResourceKind, StoreError, StoreResult, WriteMeta, default_config,
+};
+
+pub(super) async fn get(
+    pool: &PgPool,
+    project: &str,
+    flag: &str,
+    environment: &str,
+) -> StoreResult<FlagConfig> {
+    let mut conn = pool.acquire().await?;
+    let record = flags::flag_row(&mut conn, project, flag).await?;
+    let row = sqlx::query(
+        "SELECT c.config, c.version FROM environments e LEFT JOIN flag_configs c \
+         ON c.project = e.project AND c.environment = e.key AND c.flag = $3 \
+         WHERE e.project = $1 AND e.key = $2",
+    )
+    .bind(project)
+    .bind(environment)
+    .bind(flag)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("environment {environment}")))?;
+    Ok(rows::config(&row, "version")?.unwrap_or_else(|| default_config(&record.flag)))
+}
+
+pub(super) async fn list(
+    pool: &PgPool,
+    project: &str,
+    flag: &str,
+) -> StoreResult<Vec<(String, FlagConfig)>> {
+    let mut conn = pool.acquire().await?;
+    let record = flags::flag_row(&mut conn, project, flag).await?;
+    let found = sqlx::query(
+        "SELECT e.key AS environment, c.config, c.version FROM environments e \
+         LEFT JOIN flag_configs c \
+         ON c.project = e.project AND c.environment = e.key AND c.flag = $2 \
+         WHERE e.project = $1 ORDER BY e.position",
+    )
+    .bind(project)
+    .bind(flag)
+    .fetch_all(&mut *conn)
+    .await?;
+    found
+        .iter()
+        .map(|row| {
+            let environment: String = sqlx::Row::try_get(row, "environment")?;
+            let config =
+                rows::config(row, "version")?.unwrap_or_else(|| default_config(&record.flag));
+            Ok((environment, config))
+        })
+        .collect()
+}
+
+pub(super) async fn put(
+    pool: &PgPool,
+    project: &str,
+    flag: &str,
+    environment: &str,
+    config: &FlagConfig,
+    meta: &WriteMeta,
+) -> StoreResult<FlagConfig> {
+    write_config(
+        pool,
+        project,
+        flag,
+        environment,
+        meta,
+        ChangeAction::Updated,
+        |_| config.clone(),
+    )
+    .await
+}
+
+pub(super) async fn set_enabled(
+    pool: &PgPool,
+    project: &str,
+    flag: &str,
+    environment: &str,
+    enabled: bool,
+    meta: &WriteMeta,
+) -> StoreResult<FlagConfig> {
+    write_config(
+        pool,
+        project,
+        flag,
+        environment,
+        meta,
+        ChangeAction::Toggled,
+        |old| FlagConfig {
+            enabled,
+            ..old.clone()
+        },
+    )
+    .await
+}
+
+/// One write to a flag's config in one environment: `change` makes the new
+/// config from the current one; its version becomes the current one's plus
+/// one.
+async fn write_config(
+    pool: &PgPool,
+    project: &str,
+    flag: &str,
+    environment: &str,
+    meta: &WriteMeta,
+    action: ChangeAction,
+    change: impl FnOnce(&FlagConfig) -> FlagConfig,
+) -> StoreResult<FlagConfig> {
+    let mut tx = write::begin(pool).await?;
+    write::lock_project(&mut tx, project, ProjectLock::Share).await?;
+    write::lock_environment(&mut tx, project, environment).await?;
+    let row = sqlx::query("SELECT * FROM flags WHERE project = $1 AND key = $2 FOR SHARE")
+        .bind(project)
+        .bind(flag)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("flag {flag}")))?;
+    let record = rows::flag(&row)?;
+    let row = sqlx::query(
+        "SELECT config, version FROM flag_configs \
+         WHERE project = $1 AND flag = $2 AND environment = $3 FOR UPDATE",
+    )
+    .bind(project)
+    .bind(flag)
+    .bind(environment)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let before = match &row {
+        Some(row) => rows::config(row, "version")?,
+        None => None,
+    }
+    .unwrap_or_else(|| default_config(&record.flag));
+    write::check_version(meta, before.version)?;
+    flags::refuse_archived(&record)?;
+    let after = FlagConfig {
+        version: before.version + 1,
+        ..change(&before)
+    };
+    store(&mut tx, project, flag, environment, &after).await?;
+    let versions = write::bump(&mut tx, project, &[environment.to_string()]).await?;
+    let entry = NewChange {
+        project: Some(project),
+        environment: Some(environment),
+        resource: ResourceKind::FlagConfig,
+        key: flag,
+        action,
+        before: Some(rows::json(&before)?),
+        after: Some(rows::json(&after)?),
+        versions,
+    };
+    write::append(&mut tx, entry, meta).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Inserts or replaces a config, its version column taken from `config`.
+pub(super) async fn store(
+    conn: &mut PgConnection,
+    project: &str,
+    flag: &str,
+    environment: &str,
+    config: &FlagConfig,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO flag_configs (project, flag, environment, config, version) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (project, flag, environment) \
+         DO UPDATE SET config = EXCLUDED.config, version = EXCLUDED.version",
+    )
+    .bind(project)
+    .bind(flag)
+    .bind(environment)
+    .bind(rows::json(config)?)
+    .bind(rows::signed(config.version)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
