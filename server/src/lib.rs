@@ -46,10 +46,10 @@ pub mod telemetry;
 use std::future::Future;
 
 use axum::Router;
-use utoipa::OpenApi as _;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 use tracing::{info, warn};
+use utoipa::OpenApi as _;
 
 pub use config::{Cli, Command, ServeConfig};
 pub use error::ServerError;

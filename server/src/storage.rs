@@ -8,9 +8,9 @@ use tracing::info;
 
 use crate::config::StorageConfig;
 use crate::error::ServerError;
+use crate::store::Store;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
-use crate::store::Store;
 
 /// The database file inside `--data-dir`.
 pub const SQLITE_FILE: &str = "vexil.db";
@@ -21,10 +21,16 @@ pub async fn open(config: &StorageConfig) -> Result<Arc<dyn Store>, ServerError>
     let Some(url) = &config.database_url else {
         let path = config.data_dir.join(SQLITE_FILE);
         info!(path = %path.display(), "storage: embedded SQLite");
-        let store = SqliteStore::open(&path).await.map_err(ServerError::Storage)?;
+        let store = SqliteStore::open(&path)
+            .await
+            .map_err(ServerError::Storage)?;
         return Ok(Arc::new(store));
     };
-    let scheme = url.expose().split_once(':').map(|(s, _)| s).unwrap_or_default();
+    let scheme = url
+        .expose()
+        .split_once(':')
+        .map(|(s, _)| s)
+        .unwrap_or_default();
     match scheme {
         "postgres" | "postgresql" => {
             info!(url = %url, "storage: PostgreSQL");

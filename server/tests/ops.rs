@@ -4,11 +4,28 @@
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode};
 use serde_json::Value;
+use std::sync::Arc;
+
 use tower::ServiceExt;
+use vexil_server::auth::{AuthState, SystemClock};
+use vexil_server::store::sqlite::SqliteStore;
 use vexil_server::{AppState, app};
 
+/// A state over a fresh SQLite file.
+async fn state() -> AppState {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("ops-{}.db", uuid::Uuid::new_v4()));
+    let store: Arc<dyn vexil_server::store::Store> =
+        Arc::new(SqliteStore::open(&path).await.unwrap());
+    let keys = AuthState::load_keys(&*store).await.unwrap();
+    AppState::new(
+        Arc::clone(&store),
+        AuthState::new(keys, store, Arc::new(SystemClock)),
+    )
+}
+
 async fn get(path: &str) -> (StatusCode, String, String) {
-    let response = app(AppState::default())
+    let response = app(state().await)
         .oneshot(Request::get(path).body(Body::empty()).unwrap())
         .await
         .unwrap();

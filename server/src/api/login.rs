@@ -11,7 +11,8 @@ use super::error::{ApiError, ErrorBody};
 use super::json::Json;
 use crate::auth::AuthState;
 
-#[derive(OpenApi)]
+/// This module's part of the OpenAPI document.
+#[derive(Debug, OpenApi)]
 #[openapi(paths(login), components(schemas(LoginRequest, LoginResponse)))]
 pub struct Doc;
 
