@@ -85,6 +85,14 @@ pub struct ServeConfig {
     /// Accepted now; fan-out arrives with the streaming issue.
     #[arg(long, env = "VEXIL_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<SecretUrl>,
+    /// On the first start of an empty database, create an admin with this
+    /// name (with `--admin-password`). Ignored once any user exists.
+    #[arg(long, env = "VEXIL_ADMIN_USERNAME")]
+    pub admin_username: Option<String>,
+    /// The first admin's password (at least 12 characters); only its hash is
+    /// stored.
+    #[arg(long, env = "VEXIL_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<Secret>,
 }
 
 impl ServeConfig {
@@ -97,6 +105,8 @@ impl ServeConfig {
                 database_url: None,
             },
             redis_url: None,
+            admin_username: None,
+            admin_password: None,
         }
     }
 }

@@ -15,6 +15,18 @@ pub enum ServerError {
     /// Accepting or serving connections failed.
     #[error("serving failed: {0}")]
     Serve(#[source] std::io::Error),
+    /// The database could not be opened, migrated or reached.
+    #[error("storage: {0}")]
+    Storage(#[source] crate::store::StoreError),
+    /// `--database-url` names a database Vexil does not support.
+    #[error("unsupported --database-url scheme `{0}`: use postgres:// or sqlite://")]
+    UnsupportedDatabase(String),
+    /// An account could not be created (password policy, taken name).
+    #[error("{0}")]
+    Account(String),
+    /// The JWT signing key could not be loaded or created.
+    #[error("signing key: {0}")]
+    Keys(#[from] crate::auth::KeyError),
     /// The subcommand exists but its feature has not landed yet.
     #[error("`vexil {0}` is not implemented yet: it arrives with the control-plane issue")]
     NotImplemented(&'static str),

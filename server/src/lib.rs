@@ -7,23 +7,39 @@
 //! DESIGN.md).
 //!
 //! # Layout
+//! - `accounts`: admin accounts made outside the API (`vexil admin create`,
+//!   the first admin from `VEXIL_ADMIN_*`).
+//! - `api`: the REST API's shared pieces and resource modules.
+//! - `auth`: passwords, JWTs (sessions, API/integration tokens, SDK keys),
+//!   and the extractors (`Principal`, `SdkKey`, `IntegrationToken`) that
+//!   carry auth into handlers.
 //! - `config`: the command line (`serve`, `admin create`, `migrate`), each
 //!   option also a `VEXIL_*` variable, secrets redacted in `Debug`.
 //! - `error`: [`ServerError`], why the server could not start or run.
 //! - `health`: `/healthz` (the process answers) and `/readyz` (it should get
 //!   traffic; not while draining).
 //! - `home`: the placeholder page at `/` until the web UI is served there.
+//! - `metrics`: Prometheus `/metrics` and the middleware that counts and
+//!   times requests by route.
 //! - `shutdown`: SIGINT/SIGTERM as a future.
 //! - `state`: [`AppState`], the cloneable state handlers borrow parts of.
+//! - `storage`: opening the configured database (SQLite by default,
+//!   PostgreSQL by URL) with its migrations applied.
+//! - `store`: the [`store::Store`] trait and its SQLite and PostgreSQL
+//!   backends.
 //! - `telemetry`: `tracing` subscriber setup (text or JSON lines).
 
+pub mod accounts;
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod error;
 mod health;
 mod home;
+pub mod metrics;
 pub mod shutdown;
 pub mod state;
+pub mod storage;
 pub mod store;
 pub mod telemetry;
 
@@ -33,6 +49,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 use tracing::{info, warn};
+use utoipa::OpenApi as _;
 
 pub use config::{Cli, Command, ServeConfig};
 pub use error::ServerError;
@@ -42,10 +59,23 @@ pub use state::AppState;
 pub async fn run(command: Command) -> Result<(), ServerError> {
     match command {
         Command::Serve(config) => serve(config).await,
-        Command::Admin(config::AdminCommand::Create(_)) => {
-            Err(ServerError::NotImplemented("admin create"))
+        Command::Admin(config::AdminCommand::Create(create)) => {
+            let store = storage::open(&create.storage).await?;
+            accounts::create_admin(
+                &*store,
+                &auth::SystemClock,
+                &create.username,
+                create.password.expose(),
+                "cli",
+            )
+            .await?;
+            Ok(())
         }
-        Command::Migrate(_) => Err(ServerError::NotImplemented("migrate")),
+        Command::Migrate(storage) => {
+            storage::open(&storage).await?;
+            info!("migrations applied; the database is up to date");
+            Ok(())
+        }
     }
 }
 
@@ -73,7 +103,20 @@ pub async fn launch(
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
     warn_about_unused(&config);
 
-    let state = AppState::default();
+    let store = storage::open(&config.storage).await?;
+    let clock: std::sync::Arc<dyn auth::Clock> = std::sync::Arc::new(auth::SystemClock);
+    let keys = auth::AuthState::load_keys(&*store).await?;
+    accounts::bootstrap_admin(
+        &*store,
+        &*clock,
+        config.admin_username.as_deref(),
+        config.admin_password.as_ref().map(config::Secret::expose),
+    )
+    .await?;
+    let state = AppState::new(
+        std::sync::Arc::clone(&store),
+        auth::AuthState::new(keys, store, clock),
+    );
     let readiness = state.readiness.clone();
     let app = app(state);
 
@@ -93,9 +136,14 @@ pub async fn launch(
 
 /// Every route, with request tracing.
 pub fn app(state: AppState) -> Router {
+    let docs = api::openapi::document(vec![api::login::Doc::openapi()]);
     Router::new()
+        .merge(api::login::router())
         .merge(health::router())
         .merge(home::router())
+        .merge(api::openapi::router(docs))
+        .merge(metrics::router(state.metrics.clone()))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -103,10 +151,6 @@ pub fn app(state: AppState) -> Router {
 /// Storage and fan-out options are accepted already so deployments can be
 /// written against the final command line; say plainly that they do nothing.
 fn warn_about_unused(config: &ServeConfig) {
-    info!(data_dir = %config.storage.data_dir.display(), "storage arrives with the control-plane issue; nothing is stored yet");
-    if let Some(url) = &config.storage.database_url {
-        warn!(database_url = %url, "--database-url is not used yet (control-plane issue)");
-    }
     if let Some(url) = &config.redis_url {
         warn!(redis_url = %url, "--redis-url is not used yet (streaming issue)");
     }

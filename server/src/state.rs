@@ -7,12 +7,33 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::FromRef;
 
-/// Shared by every request. Storage, the stream hub and auth join it with
-/// the control-plane issue.
-#[derive(Debug, Clone, Default)]
+use crate::auth::AuthState;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// Shared by every request.
+#[derive(Debug, Clone)]
 pub struct AppState {
     /// Whether this replica should get traffic; `/readyz` reports it.
     pub readiness: Readiness,
+    /// Renders `/metrics`.
+    pub metrics: Metrics,
+    /// Where everything is stored.
+    pub store: Arc<dyn Store>,
+    /// Signing keys, the clock, and the token cache the auth extractors use.
+    pub auth: AuthState,
+}
+
+impl AppState {
+    /// State over `store`, with the auth keys and clock in `auth`.
+    pub fn new(store: Arc<dyn Store>, auth: AuthState) -> Self {
+        AppState {
+            readiness: Readiness::default(),
+            metrics: Metrics::install(),
+            store,
+            auth,
+        }
+    }
 }
 
 /// Ready once the server listens; not ready again while it drains on
@@ -35,5 +56,17 @@ impl Readiness {
 impl FromRef<AppState> for Readiness {
     fn from_ref(state: &AppState) -> Self {
         state.readiness.clone()
+    }
+}
+
+impl FromRef<AppState> for AuthState {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<dyn Store> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.store)
     }
 }

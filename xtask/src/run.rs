@@ -8,6 +8,27 @@ use crate::tools::{cargo, command, repo_root, run as run_command, target_dir};
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_DATA_DIR: &str = "./data";
+const LOCAL_ADMIN: &str = "admin";
+const PASSWORD_FILE: &str = "admin-password.txt";
+
+/// The local admin's password: generated once per data directory (32 hex
+/// digits from the OS's random source) and kept next to the database.
+fn local_admin_password(data_dir: &std::path::Path) -> Result<String> {
+    use std::io::Read as _;
+    let file = data_dir.join(PASSWORD_FILE);
+    if let Ok(existing) = std::fs::read_to_string(&file) {
+        let existing = existing.trim().to_owned();
+        if existing.len() >= 12 {
+            return Ok(existing);
+        }
+    }
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::create_dir_all(data_dir)?;
+    std::fs::write(&file, format!("{password}\n"))?;
+    Ok(password)
+}
 
 pub fn run(server_args: Vec<String>) -> Result<()> {
     let ui = repo_root().join("ui");
@@ -22,10 +43,23 @@ pub fn run(server_args: Vec<String>) -> Result<()> {
     // Built once above; run the binary itself so Ctrl-C reaches the server.
     let mut serve = command(target_dir().join("debug").join("vexil"));
     serve.arg("serve");
+    let data_dir = flag_value(&server_args, "--data-dir")
+        .or_else(|| std::env::var("VEXIL_DATA_DIR").ok())
+        .unwrap_or_else(|| DEFAULT_DATA_DIR.to_owned());
     if !has_flag(&server_args, "--data-dir") && std::env::var_os("VEXIL_DATA_DIR").is_none() {
         serve.args(["--data-dir", DEFAULT_DATA_DIR]);
     }
     serve.args(&server_args);
+    // The first admin of a fresh data directory: the server creates it only
+    // while the database has no user, so the printed login stays valid.
+    let login = if std::env::var_os("VEXIL_ADMIN_USERNAME").is_some() {
+        None
+    } else {
+        let password = local_admin_password(std::path::Path::new(&data_dir))?;
+        serve.env("VEXIL_ADMIN_USERNAME", LOCAL_ADMIN);
+        serve.env("VEXIL_ADMIN_PASSWORD", &password);
+        Some(password)
+    };
 
     let address = ui_address(&server_args);
     println!();
@@ -34,10 +68,14 @@ pub fn run(server_args: Vec<String>) -> Result<()> {
     );
     println!("  UI:      {address}");
     println!("  health:  {address}healthz");
-    println!(
-        "  login:   the first admin login is printed here once the server has accounts; \
-         it arrives with the control-plane issue (the web UI with the UI issue)."
-    );
+    println!("  API:     {address}api/docs");
+    match &login {
+        Some(password) => println!(
+            "  login:   {LOCAL_ADMIN} / {password}   (kept in {data_dir}/{PASSWORD_FILE}; \
+             created on the first start of an empty database)"
+        ),
+        None => println!("  login:   the admin from VEXIL_ADMIN_USERNAME / VEXIL_ADMIN_PASSWORD"),
+    }
     println!("Stop with Ctrl-C.");
     println!();
     exec(serve)

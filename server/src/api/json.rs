@@ -3,8 +3,8 @@
 //! not fit (unknown field, wrong type) says where, as a JSON pointer.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 
@@ -59,14 +59,16 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let pointer = pointer(err.path());
             let inner = err.into_inner();
             return Err(match inner.classify() {
-                serde_json::error::Category::Data => ApiError::invalid(pointer, strip_position(&inner)),
+                serde_json::error::Category::Data => {
+                    ApiError::invalid(pointer, strip_position(&inner))
+                }
                 _ => ApiError::BadRequest(format!("the request body is not valid JSON: {inner}")),
             });
         }
     };
-    deserializer
-        .end()
-        .map_err(|err| ApiError::BadRequest(format!("the request body is not valid JSON: {err}")))?;
+    deserializer.end().map_err(|err| {
+        ApiError::BadRequest(format!("the request body is not valid JSON: {err}"))
+    })?;
     Ok(value)
 }
 
@@ -126,12 +128,17 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_wrong_types_say_where() {
-        let err = parse::<Doc>(br#"{"name": "x", "rules": [{"id": "a"}, {"id": "b", "extra": 1}]}"#)
-            .unwrap_err();
+        let err =
+            parse::<Doc>(br#"{"name": "x", "rules": [{"id": "a"}, {"id": "b", "extra": 1}]}"#)
+                .unwrap_err();
         let found = problems(err);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, "/rules/1/extra");
-        assert!(found[0].1.starts_with("unknown field `extra`"), "{}", found[0].1);
+        assert!(
+            found[0].1.starts_with("unknown field `extra`"),
+            "{}",
+            found[0].1
+        );
 
         let err = parse::<Doc>(br#"{"name": 5, "rules": []}"#).unwrap_err();
         assert_eq!(problems(err)[0].0, "/name");
@@ -139,7 +146,12 @@ mod tests {
 
     #[test]
     fn malformed_json_is_a_bad_request() {
-        for body in [&b"{"[..], b"", b"{\"name\": \"x\", \"rules\": []} trailing", b"\xff"] {
+        for body in [
+            &b"{"[..],
+            b"",
+            b"{\"name\": \"x\", \"rules\": []} trailing",
+            b"\xff",
+        ] {
             let err = parse::<Doc>(body).unwrap_err();
             assert!(matches!(err, ApiError::BadRequest(_)), "{body:?}: {err:?}");
         }

@@ -3,9 +3,13 @@
 //! # Layout
 //! - `error`: [`ApiError`], the one JSON error shape.
 //! - `json`: the JSON body extractor (415, 413, 400, 422 with pointers).
+//! - `openapi`: the merged OpenAPI document and the `/api/docs` page.
+//! - `login`: `POST /api/v1/auth/login`.
 
 pub mod error;
 pub mod json;
+pub mod login;
+pub mod openapi;
 
 pub use error::ApiError;
 pub use json::Json;

@@ -1,0 +1,341 @@
+//! A store that knows only users and tokens, for auth's unit tests.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use time::macros::datetime;
+use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
+
+use crate::store::*;
+
+/// When test records were created.
+pub(crate) const CREATED: OffsetDateTime = datetime!(2030-01-01 00:00 UTC);
+
+#[derive(Debug, Default)]
+pub(crate) struct FakeStore {
+    pub users: Mutex<HashMap<String, UserRecord>>,
+    pub tokens: Mutex<HashMap<String, TokenRecord>>,
+    pub secrets: Mutex<HashMap<String, String>>,
+    /// How many times `get_token` was called.
+    pub token_reads: AtomicUsize,
+    pub user_reads: AtomicUsize,
+    /// `touch_token` calls, in order.
+    pub touches: Mutex<Vec<(String, OffsetDateTime)>>,
+    /// Makes every read fail as a database outage would.
+    pub failing: AtomicBool,
+}
+
+impl FakeStore {
+    pub fn add_user(&self, user: UserRecord) {
+        self.users
+            .lock()
+            .unwrap()
+            .insert(user.username.clone(), user);
+    }
+
+    pub fn add_token(&self, token: TokenRecord) {
+        self.tokens.lock().unwrap().insert(token.id.clone(), token);
+    }
+
+    pub fn update_user(&self, username: &str, change: impl FnOnce(&mut UserRecord)) {
+        change(self.users.lock().unwrap().get_mut(username).unwrap());
+    }
+
+    pub fn touches(&self) -> Vec<(String, OffsetDateTime)> {
+        self.touches.lock().unwrap().clone()
+    }
+
+    fn check(&self) -> StoreResult<()> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StoreError::Database(sqlx::Error::PoolTimedOut));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn user(username: &str, role: Role) -> UserRecord {
+    UserRecord {
+        id: format!("u-{username}"),
+        username: username.into(),
+        password_hash: String::new(),
+        role,
+        disabled: false,
+        version: 1,
+        created_at: CREATED,
+        updated_at: CREATED,
+    }
+}
+
+fn token(id: &str, kind: TokenKind) -> TokenRecord {
+    TokenRecord {
+        id: id.into(),
+        kind,
+        name: format!("{id} name"),
+        role: None,
+        project: None,
+        environments: Vec::new(),
+        created_by: "user:ada".into(),
+        created_at: CREATED,
+        expires_at: CREATED + time::Duration::days(90),
+        last_used_at: None,
+        revoked_at: None,
+    }
+}
+
+/// An unrestricted editor API token.
+pub(crate) fn api_token(id: &str) -> TokenRecord {
+    TokenRecord {
+        role: Some(Role::Editor),
+        ..token(id, TokenKind::Api)
+    }
+}
+
+pub(crate) fn integration_token(id: &str) -> TokenRecord {
+    token(id, TokenKind::Integration)
+}
+
+pub(crate) fn sdk_key(id: &str, project: &str, environment: &str) -> TokenRecord {
+    TokenRecord {
+        project: Some(project.into()),
+        environments: vec![environment.into()],
+        ..token(id, TokenKind::Sdk)
+    }
+}
+
+#[async_trait]
+impl Store for FakeStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.check()
+    }
+
+    async fn secret(
+        &self,
+        name: &str,
+        generate: &(dyn Fn() -> String + Send + Sync),
+    ) -> StoreResult<String> {
+        self.check()?;
+        Ok(self
+            .secrets
+            .lock()
+            .unwrap()
+            .entry(name.to_string())
+            .or_insert_with(generate)
+            .clone())
+    }
+
+    async fn get_user(&self, username: &str) -> StoreResult<UserRecord> {
+        self.user_reads.fetch_add(1, Ordering::SeqCst);
+        self.check()?;
+        self.users
+            .lock()
+            .unwrap()
+            .get(username)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound(format!("user `{username}`")))
+    }
+
+    async fn get_token(&self, id: &str) -> StoreResult<TokenRecord> {
+        self.token_reads.fetch_add(1, Ordering::SeqCst);
+        self.check()?;
+        self.tokens
+            .lock()
+            .unwrap()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))
+    }
+
+    async fn revoke_token(&self, id: &str, meta: &WriteMeta) -> StoreResult<TokenRecord> {
+        let mut tokens = self.tokens.lock().unwrap();
+        let token = tokens
+            .get_mut(id)
+            .ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))?;
+        token.revoked_at = Some(meta.at);
+        Ok(token.clone())
+    }
+
+    async fn touch_token(&self, id: &str, at: OffsetDateTime) -> StoreResult<()> {
+        self.touches.lock().unwrap().push((id.to_string(), at));
+        Ok(())
+    }
+
+    // ---- not used by auth ----
+    async fn list_projects(&self) -> StoreResult<Vec<ProjectRecord>> {
+        unimplemented!()
+    }
+    async fn get_project(&self, _: &str) -> StoreResult<ProjectRecord> {
+        unimplemented!()
+    }
+    async fn create_project(
+        &self,
+        _: &Project,
+        _: &[Environment],
+        _: &WriteMeta,
+    ) -> StoreResult<ProjectRecord> {
+        unimplemented!()
+    }
+    async fn update_project(&self, _: &Project, _: &WriteMeta) -> StoreResult<ProjectRecord> {
+        unimplemented!()
+    }
+    async fn delete_project(&self, _: &str, _: &WriteMeta) -> StoreResult<()> {
+        unimplemented!()
+    }
+    async fn list_environments(&self, _: &str) -> StoreResult<Vec<EnvironmentRecord>> {
+        unimplemented!()
+    }
+    async fn get_environment(&self, _: &str, _: &str) -> StoreResult<EnvironmentRecord> {
+        unimplemented!()
+    }
+    async fn create_environment(
+        &self,
+        _: &str,
+        _: &Environment,
+        _: &WriteMeta,
+    ) -> StoreResult<EnvironmentRecord> {
+        unimplemented!()
+    }
+    async fn update_environment(
+        &self,
+        _: &str,
+        _: &Environment,
+        _: &WriteMeta,
+    ) -> StoreResult<EnvironmentRecord> {
+        unimplemented!()
+    }
+    async fn delete_environment(&self, _: &str, _: &str, _: &WriteMeta) -> StoreResult<()> {
+        unimplemented!()
+    }
+    async fn environment_versions(&self) -> StoreResult<Vec<(String, String, u64)>> {
+        unimplemented!()
+    }
+    async fn list_flags(&self, _: &str, _: &FlagFilter) -> StoreResult<Paged<FlagRecord>> {
+        unimplemented!()
+    }
+    async fn get_flag(&self, _: &str, _: &str) -> StoreResult<FlagRecord> {
+        unimplemented!()
+    }
+    async fn create_flag(
+        &self,
+        _: &str,
+        _: &Flag,
+        _: &[(String, FlagConfig)],
+        _: &WriteMeta,
+    ) -> StoreResult<FlagRecord> {
+        unimplemented!()
+    }
+    async fn update_flag(&self, _: &str, _: &Flag, _: &WriteMeta) -> StoreResult<FlagRecord> {
+        unimplemented!()
+    }
+    async fn set_flag_archived(
+        &self,
+        _: &str,
+        _: &str,
+        _: bool,
+        _: &WriteMeta,
+    ) -> StoreResult<FlagRecord> {
+        unimplemented!()
+    }
+    async fn delete_flag(&self, _: &str, _: &str, _: &WriteMeta) -> StoreResult<()> {
+        unimplemented!()
+    }
+    async fn get_flag_config(&self, _: &str, _: &str, _: &str) -> StoreResult<FlagConfig> {
+        unimplemented!()
+    }
+    async fn list_flag_configs(&self, _: &str, _: &str) -> StoreResult<Vec<(String, FlagConfig)>> {
+        unimplemented!()
+    }
+    async fn put_flag_config(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: &FlagConfig,
+        _: &WriteMeta,
+    ) -> StoreResult<FlagConfig> {
+        unimplemented!()
+    }
+    async fn set_flag_enabled(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: bool,
+        _: &WriteMeta,
+    ) -> StoreResult<FlagConfig> {
+        unimplemented!()
+    }
+    async fn list_segments(&self, _: &str) -> StoreResult<Vec<SegmentRecord>> {
+        unimplemented!()
+    }
+    async fn get_segment(&self, _: &str, _: &str) -> StoreResult<SegmentRecord> {
+        unimplemented!()
+    }
+    async fn create_segment(
+        &self,
+        _: &str,
+        _: &Segment,
+        _: &WriteMeta,
+    ) -> StoreResult<SegmentRecord> {
+        unimplemented!()
+    }
+    async fn update_segment(
+        &self,
+        _: &str,
+        _: &Segment,
+        _: &WriteMeta,
+    ) -> StoreResult<SegmentRecord> {
+        unimplemented!()
+    }
+    async fn delete_segment(&self, _: &str, _: &str, _: &WriteMeta) -> StoreResult<()> {
+        unimplemented!()
+    }
+    async fn snapshot(&self, _: &str, _: &str) -> StoreResult<Snapshot> {
+        unimplemented!()
+    }
+    async fn list_changes(&self, _: Option<&str>, _: &ChangeFilter) -> StoreResult<Paged<Change>> {
+        unimplemented!()
+    }
+    async fn changes_since(&self, _: &str, _: &str, _: u64) -> StoreResult<Vec<(u64, Change)>> {
+        unimplemented!()
+    }
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+        unimplemented!()
+    }
+    async fn count_users(&self) -> StoreResult<u64> {
+        unimplemented!()
+    }
+    async fn create_user(&self, _: &UserRecord, _: &WriteMeta) -> StoreResult<UserRecord> {
+        unimplemented!()
+    }
+    async fn update_user(&self, _: &UserRecord, _: &WriteMeta) -> StoreResult<UserRecord> {
+        unimplemented!()
+    }
+    async fn delete_user(&self, _: &str, _: &WriteMeta) -> StoreResult<()> {
+        unimplemented!()
+    }
+    async fn create_token(&self, _: &TokenRecord, _: &WriteMeta) -> StoreResult<TokenRecord> {
+        unimplemented!()
+    }
+    async fn list_tokens(&self, _: &TokenFilter) -> StoreResult<Vec<TokenRecord>> {
+        unimplemented!()
+    }
+}
+
+/// RFC 4648 base64url without padding, for hand-made tokens.
+pub(crate) fn b64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
