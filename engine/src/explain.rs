@@ -9,13 +9,14 @@
 //! the bucket of a rollout. It allocates freely and is slower than
 //! `evaluate`.
 //!
-//! It leaves evaluation exactly as it was, code and data. The clauses as
-//! written are kept apart from the compiled rules
-//! ([`crate::compile::Written`]). And explain calls nothing evaluation
-//! inlines: a second caller of `Lookups::get`, `serve` or
-//! `CompiledClause::matches` in the same codegen unit changes how the
-//! compiler inlines them into `evaluate`. Explain computes clause results
-//! through [`CompiledClause::explain_result`], which is never inlined, and
+//! It leaves evaluation as it was, code and data. The clauses as written
+//! are kept apart from everything evaluation reads
+//! ([`crate::compile::Written`]). And explain gives none of the functions
+//! evaluation inlines a second caller: one more caller of `Lookups::get`,
+//! `serve` or `CompiledClause::matches` in the same codegen unit changes how
+//! the compiler inlines them into `evaluate`. Explain computes clause
+//! results through [`CompiledClause::explain_result`], which is never
+//! inlined, evaluates prerequisites through the public `evaluate`, and
 //! repeats the few lines of attribute lookup, bucket rendering, serving and
 //! prerequisite logic it needs. `engine/tests/explain.rs` and a proptest
 //! prove that explain's result is always `evaluate`'s.

@@ -7,6 +7,8 @@
 //! [`CompiledSnapshot::evaluate`] then borrows, parses no configuration and
 //! allocates nothing. A flag that fails to compile fails closed and alone: it
 //! evaluates to reason `ERROR` / `PARSE_ERROR` and every other flag works.
+//! [`CompiledSnapshot::explain`] gives the same result with the steps that
+//! decided it, for people: it allocates, and evaluation does not pay for it.
 //!
 //! The engine is pure: no I/O, no clock, no threads; it builds for wasm32.
 //! The semantics are specified in `docs/evaluation.md`.
@@ -17,7 +19,8 @@
 //! - `attribute`: looking up a clause's attribute in a context (cached per
 //!   evaluation for the most used names, next to the clause memo), and
 //!   rendering a value for bucketing without allocating.
-//! - `matcher`: compiled clause operators and how each one matches.
+//! - `matcher`: compiled clause operators and how each one matches; a
+//!   rule's clauses are compiled cheapest first, and kept as written too.
 //! - `memo`: remembering the results of clauses a snapshot repeats, once
 //!   per evaluation.
 //! - `version`: SemVer parsing and precedence without allocating.
@@ -26,10 +29,16 @@
 //! - `shared`: what one compile shares across flags: patterns, the
 //!   attribute cache slots and the clause memo slots.
 //! - `compile`: building a [`CompiledSnapshot`] from a snapshot: flags,
-//!   segments, serves, prerequisite graph checks.
+//!   segments, serves, prerequisite graph checks; and, apart from everything
+//!   evaluation reads, the rules' clauses as written, for explain.
 //! - `evaluate`: the evaluation order (disabled, prerequisites, targets,
 //!   rules, default) over a compiled snapshot.
 //! - `evaluation`: the borrowed [`Evaluation`] result and its owned form.
+//! - `explain`: [`CompiledSnapshot::explain`] and its serializable
+//!   [`Explanation`]: the evaluation order walked again, recording each step
+//!   (prerequisites, target, rules and their clauses in written order,
+//!   segments, the rollout's bucket and range). It gives none of the
+//!   functions evaluation inlines a second caller.
 
 #![cfg_attr(
     not(test),
