@@ -5,11 +5,15 @@
 //! - `json`: the JSON body extractor (415, 413, 400, 422 with pointers).
 //! - `openapi`: the merged OpenAPI document and the `/api/docs` page.
 //! - `login`: `POST /api/v1/auth/login`.
+//! - `paging`: `?page=&per_page=` of list endpoints.
+//! - `write`: `If-Match`, `X-Vexil-Reason` and `ETag` of writes.
 
 pub mod error;
 pub mod json;
 pub mod login;
 pub mod openapi;
+pub mod paging;
+pub mod write;
 
 pub use error::ApiError;
 pub use json::Json;
