@@ -18,9 +18,18 @@
 //!
 //! # Layout
 //! - `model`: the records, filters and change-log types.
+//! - `codec`: backend-neutral conversions: JSON (values or text), enum
+//!   names, signed versions; what does not read back is
+//!   [`StoreError::Corrupt`].
+//! - `checks`: what writes check first, on every backend: `If-Match`, and
+//!   the states that refuse a write (archived flags, segments in use).
 //! - `sqlite`: the embedded default (a file in the data directory, WAL).
 //! - `postgres`: the production backend; any number of replicas share it.
+//!
+//! The backends share everything but their SQL, which each writes natively.
 
+mod checks;
+mod codec;
 mod model;
 pub mod postgres;
 pub mod sqlite;

@@ -97,6 +97,17 @@ pub struct Page {
     pub per_page: u32,
 }
 
+impl Page {
+    /// The effective page (at least 1), page size (at least 1) and the
+    /// offset of its first row.
+    pub(crate) fn window(self) -> (u32, u32, i64) {
+        let number = self.page.max(1);
+        let per_page = self.per_page.max(1);
+        let offset = (i64::from(number) - 1) * i64::from(per_page);
+        (number, per_page, offset)
+    }
+}
+
 impl Default for Page {
     fn default() -> Self {
         Page {

@@ -8,7 +8,7 @@ use super::rows;
 use super::write::{self, NewChange};
 use crate::store::{
     ChangeAction, ResourceKind, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord,
-    WriteMeta,
+    WriteMeta, checks, codec,
 };
 
 pub(super) async fn secret(
@@ -55,7 +55,7 @@ pub(super) async fn count_users(pool: &PgPool) -> StoreResult<u64> {
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(pool)
         .await?;
-    rows::unsigned(count, "count")
+    codec::unsigned(count, "count")
 }
 
 pub(super) async fn create_user(
@@ -71,7 +71,7 @@ pub(super) async fn create_user(
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(&user.username)
     .bind(&user.password_hash)
-    .bind(rows::name(&user.role)?)
+    .bind(codec::enum_name(&user.role)?)
     .bind(user.disabled)
     .bind(meta.at)
     .fetch_one(&mut *tx)
@@ -85,7 +85,7 @@ pub(super) async fn create_user(
         key: &record.username,
         action: ChangeAction::Created,
         before: None,
-        after: Some(rows::json(&record)?),
+        after: Some(codec::to_value(&record)?),
         versions: Vec::new(),
     };
     write::append(&mut tx, change, meta).await?;
@@ -100,14 +100,14 @@ pub(super) async fn update_user(
 ) -> StoreResult<UserRecord> {
     let mut tx = write::begin(pool).await?;
     let before = lock_user(&mut tx, &user.username).await?;
-    write::check_version(meta, before.version)?;
+    checks::check_version(meta, before.version)?;
     let row = sqlx::query(
         "UPDATE users SET password_hash = $2, role = $3, disabled = $4, \
          version = version + 1, updated_at = $5 WHERE username = $1 RETURNING *",
     )
     .bind(&user.username)
     .bind(&user.password_hash)
-    .bind(rows::name(&user.role)?)
+    .bind(codec::enum_name(&user.role)?)
     .bind(user.disabled)
     .bind(meta.at)
     .fetch_one(&mut *tx)
@@ -119,8 +119,8 @@ pub(super) async fn update_user(
         resource: ResourceKind::User,
         key: &user.username,
         action: ChangeAction::Updated,
-        before: Some(rows::json(&before)?),
-        after: Some(rows::json(&after)?),
+        before: Some(codec::to_value(&before)?),
+        after: Some(codec::to_value(&after)?),
         versions: Vec::new(),
     };
     write::append(&mut tx, change, meta).await?;
@@ -135,7 +135,7 @@ pub(super) async fn delete_user(
 ) -> StoreResult<()> {
     let mut tx = write::begin(pool).await?;
     let before = lock_user(&mut tx, username).await?;
-    write::check_version(meta, before.version)?;
+    checks::check_version(meta, before.version)?;
     sqlx::query("DELETE FROM users WHERE username = $1")
         .bind(username)
         .execute(&mut *tx)
@@ -146,7 +146,7 @@ pub(super) async fn delete_user(
         resource: ResourceKind::User,
         key: username,
         action: ChangeAction::Deleted,
-        before: Some(rows::json(&before)?),
+        before: Some(codec::to_value(&before)?),
         after: None,
         versions: Vec::new(),
     };
@@ -174,18 +174,18 @@ pub(super) async fn create_token(
         // Shared: the key's project cannot go away before this commits.
         write::lock_project(&mut tx, project, write::ProjectLock::Share).await?;
     }
-    let role = token.role.as_ref().map(rows::name).transpose()?;
+    let role = token.role.as_ref().map(codec::enum_name).transpose()?;
     let row = sqlx::query(
         "INSERT INTO tokens (id, kind, name, role, project, environments, created_by, \
          created_at, expires_at, last_used_at, revoked_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL) RETURNING *",
     )
     .bind(&token.id)
-    .bind(rows::name(&token.kind)?)
+    .bind(codec::enum_name(&token.kind)?)
     .bind(&token.name)
     .bind(role)
     .bind(&token.project)
-    .bind(rows::json(&token.environments)?)
+    .bind(codec::to_value(&token.environments)?)
     .bind(&token.created_by)
     .bind(token.created_at)
     .bind(token.expires_at)
@@ -200,7 +200,7 @@ pub(super) async fn create_token(
         key: &record.id,
         action: ChangeAction::Created,
         before: None,
-        after: Some(rows::json(&record)?),
+        after: Some(codec::to_value(&record)?),
         versions: Vec::new(),
     };
     write::append(&mut tx, change, meta).await?;
@@ -221,7 +221,7 @@ pub(super) async fn list_tokens(
     pool: &PgPool,
     filter: &TokenFilter,
 ) -> StoreResult<Vec<TokenRecord>> {
-    let kind = filter.kind.as_ref().map(rows::name).transpose()?;
+    let kind = filter.kind.as_ref().map(codec::enum_name).transpose()?;
     let found = sqlx::query(
         "SELECT * FROM tokens WHERE ($1::text IS NULL OR kind = $1) \
          AND ($2::text IS NULL OR project = $2) \
@@ -266,8 +266,8 @@ pub(super) async fn revoke_token(
         resource: ResourceKind::Token,
         key: id,
         action: ChangeAction::Revoked,
-        before: Some(rows::json(&before)?),
-        after: Some(rows::json(&after)?),
+        before: Some(codec::to_value(&before)?),
+        after: Some(codec::to_value(&after)?),
         versions: Vec::new(),
     };
     write::append(&mut tx, change, meta).await?;

@@ -7,7 +7,7 @@ use vexil_proto::FlagConfig;
 use super::write::{self, NewChange, ProjectLock};
 use super::{flags, rows};
 use crate::store::{
-    ChangeAction, ResourceKind, StoreError, StoreResult, WriteMeta, default_config,
+    ChangeAction, ResourceKind, StoreError, StoreResult, WriteMeta, checks, codec, default_config,
 };
 
 pub(super) async fn get(
@@ -139,8 +139,8 @@ async fn write_config(
         None => None,
     }
     .unwrap_or_else(|| default_config(&record.flag));
-    write::check_version(meta, before.version)?;
-    flags::refuse_archived(&record)?;
+    checks::check_version(meta, before.version)?;
+    checks::refuse_archived(&record)?;
     let after = FlagConfig {
         version: before.version + 1,
         ..change(&before)
@@ -153,8 +153,8 @@ async fn write_config(
         resource: ResourceKind::FlagConfig,
         key: flag,
         action,
-        before: Some(rows::json(&before)?),
-        after: Some(rows::json(&after)?),
+        before: Some(codec::to_value(&before)?),
+        after: Some(codec::to_value(&after)?),
         versions,
     };
     write::append(&mut tx, entry, meta).await?;
@@ -179,8 +179,8 @@ pub(super) async fn store(
     .bind(project)
     .bind(flag)
     .bind(environment)
-    .bind(rows::json(config)?)
-    .bind(rows::signed(config.version)?)
+    .bind(codec::to_value(config)?)
+    .bind(codec::signed(config.version)?)
     .execute(&mut *conn)
     .await?;
     Ok(())

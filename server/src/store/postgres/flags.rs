@@ -7,7 +7,7 @@ use super::write::{self, NewChange, ProjectLock};
 use super::{configs, rows};
 use crate::store::{
     ChangeAction, FlagFilter, FlagRecord, Paged, ResourceKind, StoreError, StoreResult, WriteMeta,
-    default_config,
+    checks, codec, default_config,
 };
 
 /// The flag list's filter, shared by its count and its page. Binds: $1
@@ -38,7 +38,7 @@ pub(super) async fn list(
     .bind(&filter.tag)
     .fetch_one(&mut *tx)
     .await?;
-    let (page, per_page, offset) = rows::paging(filter.page);
+    let (page, per_page, offset) = filter.page.window();
     let found = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT * FROM flags {LIST_WHERE} ORDER BY key LIMIT $5 OFFSET $6"
     )))
@@ -53,7 +53,7 @@ pub(super) async fn list(
     tx.commit().await?;
     Ok(Paged {
         items: found.iter().map(rows::flag).collect::<StoreResult<_>>()?,
-        total: rows::unsigned(total, "count")?,
+        total: codec::unsigned(total, "count")?,
         page,
         per_page,
     })
@@ -91,9 +91,7 @@ pub(super) async fn create(
     let mut tx = write::begin(pool).await?;
     write::lock_project(&mut tx, project, ProjectLock::Share).await?;
     let environments = write::keys(&write::lock_environments(&mut tx, project).await?);
-    if let Some((unknown, _)) = configs.iter().find(|(e, _)| !environments.contains(e)) {
-        return Err(StoreError::NotFound(format!("environment {unknown}")));
-    }
+    checks::check_config_environments(configs, &environments)?;
     let row = sqlx::query(
         "INSERT INTO flags (project, key, name, description, tags, owner, kind, variants, \
          temporary, version, archived, created_at, updated_at) \
@@ -103,10 +101,10 @@ pub(super) async fn create(
     .bind(&flag.key)
     .bind(&flag.name)
     .bind(&flag.description)
-    .bind(rows::json(&flag.tags)?)
+    .bind(codec::to_value(&flag.tags)?)
     .bind(&flag.owner)
-    .bind(rows::name(&flag.kind)?)
-    .bind(rows::json(&flag.variants)?)
+    .bind(codec::enum_name(&flag.kind)?)
+    .bind(codec::to_value(&flag.variants)?)
     .bind(flag.temporary)
     .bind(meta.at)
     .fetch_one(&mut *tx)
@@ -132,7 +130,7 @@ pub(super) async fn create(
         key: &flag.key,
         action: ChangeAction::Created,
         before: None,
-        after: Some(rows::json(&record)?),
+        after: Some(codec::to_value(&record)?),
         versions,
     };
     write::append(&mut tx, change, meta).await?;
@@ -148,8 +146,8 @@ pub(super) async fn update(
 ) -> StoreResult<FlagRecord> {
     let mut tx = write::begin(pool).await?;
     let (environments, before) = lock_flag(&mut tx, project, &flag.key).await?;
-    write::check_version(meta, before.version)?;
-    refuse_archived(&before)?;
+    checks::check_version(meta, before.version)?;
+    checks::refuse_archived(&before)?;
     let row = sqlx::query(
         "UPDATE flags SET name = $3, description = $4, tags = $5, owner = $6, kind = $7, \
          variants = $8, temporary = $9, version = version + 1, updated_at = $10 \
@@ -159,10 +157,10 @@ pub(super) async fn update(
     .bind(&flag.key)
     .bind(&flag.name)
     .bind(&flag.description)
-    .bind(rows::json(&flag.tags)?)
+    .bind(codec::to_value(&flag.tags)?)
     .bind(&flag.owner)
-    .bind(rows::name(&flag.kind)?)
-    .bind(rows::json(&flag.variants)?)
+    .bind(codec::enum_name(&flag.kind)?)
+    .bind(codec::to_value(&flag.variants)?)
     .bind(flag.temporary)
     .bind(meta.at)
     .fetch_one(&mut *tx)
@@ -175,8 +173,8 @@ pub(super) async fn update(
         resource: ResourceKind::Flag,
         key: &flag.key,
         action: ChangeAction::Updated,
-        before: Some(rows::json(&before)?),
-        after: Some(rows::json(&after)?),
+        before: Some(codec::to_value(&before)?),
+        after: Some(codec::to_value(&after)?),
         versions,
     };
     write::append(&mut tx, change, meta).await?;
@@ -193,13 +191,8 @@ pub(super) async fn set_archived(
 ) -> StoreResult<FlagRecord> {
     let mut tx = write::begin(pool).await?;
     let (environments, before) = lock_flag(&mut tx, project, key).await?;
-    write::check_version(meta, before.version)?;
-    if before.archived == archived {
-        let state = if archived { "already" } else { "not" };
-        return Err(StoreError::Refused(format!(
-            "flag {key} is {state} archived"
-        )));
-    }
+    checks::check_version(meta, before.version)?;
+    checks::check_archiving(&before, archived)?;
     let row = sqlx::query(
         "UPDATE flags SET archived = $3, version = version + 1, updated_at = $4 \
          WHERE project = $1 AND key = $2 RETURNING *",
@@ -222,8 +215,8 @@ pub(super) async fn set_archived(
         } else {
             ChangeAction::Restored
         },
-        before: Some(rows::json(&before)?),
-        after: Some(rows::json(&after)?),
+        before: Some(codec::to_value(&before)?),
+        after: Some(codec::to_value(&after)?),
         versions,
     };
     write::append(&mut tx, change, meta).await?;
@@ -239,12 +232,8 @@ pub(super) async fn delete(
 ) -> StoreResult<()> {
     let mut tx = write::begin(pool).await?;
     let (environments, before) = lock_flag(&mut tx, project, key).await?;
-    write::check_version(meta, before.version)?;
-    if !before.archived {
-        return Err(StoreError::Refused(format!(
-            "flag {key} is not archived: archive it before deleting it"
-        )));
-    }
+    checks::check_version(meta, before.version)?;
+    checks::check_deletable(&before)?;
     sqlx::query("DELETE FROM flags WHERE project = $1 AND key = $2")
         .bind(project)
         .bind(key)
@@ -257,7 +246,7 @@ pub(super) async fn delete(
         resource: ResourceKind::Flag,
         key,
         action: ChangeAction::Deleted,
-        before: Some(rows::json(&before)?),
+        before: Some(codec::to_value(&before)?),
         after: None,
         versions,
     };
@@ -283,14 +272,4 @@ async fn lock_flag(
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("flag {key}")))?;
     Ok((environments, rows::flag(&row)?))
-}
-
-pub(super) fn refuse_archived(flag: &FlagRecord) -> StoreResult<()> {
-    if flag.archived {
-        return Err(StoreError::Refused(format!(
-            "flag {} is archived: restore it first",
-            flag.flag.key
-        )));
-    }
-    Ok(())
 }

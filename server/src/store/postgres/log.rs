@@ -9,6 +9,7 @@ use vexil_proto::{Snapshot, SnapshotFlag};
 
 use super::rows;
 use super::write;
+use crate::store::codec;
 use crate::store::{Change, ChangeFilter, EnvironmentVersion, Paged, StoreResult, default_config};
 
 pub(super) async fn snapshot(
@@ -90,7 +91,7 @@ pub(super) async fn list_changes(
     .bind(filter.until)
     .fetch_one(&mut *tx)
     .await?;
-    let (page, per_page, offset) = rows::paging(filter.page);
+    let (page, per_page, offset) = filter.page.window();
     let found = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT * FROM changes {CHANGES_WHERE} ORDER BY id DESC LIMIT $7 OFFSET $8"
     )))
@@ -112,7 +113,7 @@ pub(super) async fn list_changes(
     tx.commit().await?;
     Ok(Paged {
         items,
-        total: rows::unsigned(total, "count")?,
+        total: codec::unsigned(total, "count")?,
         page,
         per_page,
     })
@@ -142,7 +143,7 @@ pub(super) async fn changes_since(
     let mut produced = Vec::with_capacity(found.len());
     let mut changes = Vec::with_capacity(found.len());
     for row in &found {
-        produced.push(rows::unsigned(
+        produced.push(codec::unsigned(
             row.try_get("produced")?,
             "environment_versions",
         )?);
@@ -161,7 +162,7 @@ async fn attach_versions(conn: &mut PgConnection, changes: &mut [Change]) -> Sto
     }
     let ids = changes
         .iter()
-        .map(|c| rows::signed(c.id))
+        .map(|c| codec::signed(c.id))
         .collect::<StoreResult<Vec<_>>>()?;
     let found = sqlx::query_as::<_, (i64, String, i64)>(
         "SELECT ev.change_id, ev.environment, ev.version FROM environment_versions ev \
@@ -176,7 +177,7 @@ async fn attach_versions(conn: &mut PgConnection, changes: &mut [Change]) -> Sto
         if let Some(&i) = index.get(&id) {
             changes[i].versions.push(EnvironmentVersion {
                 environment,
-                version: rows::unsigned(version, "environment_versions.version")?,
+                version: codec::unsigned(version, "environment_versions.version")?,
             });
         }
     }
@@ -197,7 +198,7 @@ async fn environment_version(
             .fetch_optional(&mut *conn)
             .await?;
     match version {
-        Some(version) => rows::unsigned(version, "environments.version"),
+        Some(version) => codec::unsigned(version, "environments.version"),
         None => Err(write::not_found_in(conn, project, format!("environment {environment}")).await),
     }
 }
@@ -214,7 +215,7 @@ pub(super) async fn environment_versions(pool: &PgPool) -> StoreResult<Vec<(Stri
             Ok((
                 project,
                 key,
-                rows::unsigned(version, "environments.version")?,
+                codec::unsigned(version, "environments.version")?,
             ))
         })
         .collect()

@@ -11,9 +11,9 @@
 //!
 //! # Layout
 //! - `rows`: decoding rows into records (bad stored data is
-//!   [`super::StoreError::Corrupt`]), enum and version conversions.
-//! - `write`: what every write shares: locks, the `If-Match` check, version
-//!   bumps, the change-log append.
+//!   [`super::StoreError::Corrupt`]).
+//! - `write`: what every write shares: locks, version bumps, the change-log
+//!   append (the `If-Match` check and refusals are `store::checks`).
 //! - `projects`: projects and environments.
 //! - `flags`: flag definitions.
 //! - `configs`: flag configs, one per flag and environment.

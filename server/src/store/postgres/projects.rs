@@ -10,7 +10,7 @@ use super::rows;
 use super::write::{self, NewChange, ProjectLock};
 use crate::store::{
     ChangeAction, EnvironmentRecord, EnvironmentVersion, ProjectRecord, ResourceKind, StoreResult,
-    WriteMeta, default_config,
+    WriteMeta, checks, codec, default_config,
 };
 
 /// The settings row saying the default project was created once; deleting
@@ -123,7 +123,7 @@ async fn create_in(
         key: &project.key,
         action: ChangeAction::Created,
         before: None,
-        after: Some(rows::json(&record)?),
+        after: Some(codec::to_value(&record)?),
         versions,
     };
     write::append(conn, change, meta).await?;
@@ -137,7 +137,7 @@ pub(super) async fn update(
 ) -> StoreResult<ProjectRecord> {
     let mut tx = write::begin(pool).await?;
     let before = write::lock_project(&mut tx, &project.key, ProjectLock::Update).await?;
-    write::check_version(meta, before.version)?;
+    checks::check_version(meta, before.version)?;
     let row = sqlx::query(
         "UPDATE projects SET name = $2, description = $3, version = version + 1, \
          updated_at = $4 WHERE key = $1 RETURNING *",
@@ -155,8 +155,8 @@ pub(super) async fn update(
         resource: ResourceKind::Project,
         key: &project.key,
         action: ChangeAction::Updated,
-        before: Some(rows::json(&before)?),
-        after: Some(rows::json(&after)?),
+        before: Some(codec::to_value(&before)?),
+        after: Some(codec::to_value(&after)?),
         versions: Vec::new(),
     };
     write::append(&mut tx, change, meta).await?;
@@ -167,7 +167,7 @@ pub(super) async fn update(
 pub(super) async fn delete(pool: &PgPool, key: &str, meta: &WriteMeta) -> StoreResult<()> {
     let mut tx = write::begin(pool).await?;
     let before = write::lock_project(&mut tx, key, ProjectLock::Update).await?;
-    write::check_version(meta, before.version)?;
+    checks::check_version(meta, before.version)?;
     sqlx::query("DELETE FROM projects WHERE key = $1")
         .bind(key)
         .execute(&mut *tx)
@@ -178,7 +178,7 @@ pub(super) async fn delete(pool: &PgPool, key: &str, meta: &WriteMeta) -> StoreR
         resource: ResourceKind::Project,
         key,
         action: ChangeAction::Deleted,
-        before: Some(rows::json(&before)?),
+        before: Some(codec::to_value(&before)?),
         after: None,
         versions: Vec::new(),
     };
@@ -238,7 +238,7 @@ pub(super) async fn create_environment(
         key: &environment.key,
         action: ChangeAction::Created,
         before: None,
-        after: Some(rows::json(&record)?),
+        after: Some(codec::to_value(&record)?),
         versions: vec![EnvironmentVersion {
             environment: environment.key.clone(),
             version: record.environment.version,
@@ -280,7 +280,7 @@ async fn insert_environment(
     let mut configs: Vec<Value> = Vec::with_capacity(flags.len());
     for row in &flags {
         let flag = rows::flag(row)?;
-        configs.push(rows::json(&default_config(&flag.flag))?);
+        configs.push(codec::to_value(&default_config(&flag.flag))?);
         keys.push(flag.flag.key);
     }
     sqlx::query(
@@ -305,7 +305,7 @@ pub(super) async fn update_environment(
     let mut tx = write::begin(pool).await?;
     write::lock_project(&mut tx, project, ProjectLock::Share).await?;
     let before = write::lock_environment(&mut tx, project, &environment.key).await?;
-    write::check_version(meta, before.environment.version)?;
+    checks::check_version(meta, before.environment.version)?;
     let row = sqlx::query(
         "UPDATE environments SET name = $3, production = $4, version = version + 1, \
          updated_at = $5 WHERE project = $1 AND key = $2 RETURNING *",
@@ -324,8 +324,8 @@ pub(super) async fn update_environment(
         resource: ResourceKind::Environment,
         key: &environment.key,
         action: ChangeAction::Updated,
-        before: Some(rows::json(&before)?),
-        after: Some(rows::json(&after)?),
+        before: Some(codec::to_value(&before)?),
+        after: Some(codec::to_value(&after)?),
         versions: vec![EnvironmentVersion {
             environment: environment.key.clone(),
             version: after.environment.version,
@@ -345,7 +345,7 @@ pub(super) async fn delete_environment(
     let mut tx = write::begin(pool).await?;
     write::lock_project(&mut tx, project, ProjectLock::Update).await?;
     let before = write::lock_environment(&mut tx, project, key).await?;
-    write::check_version(meta, before.environment.version)?;
+    checks::check_version(meta, before.environment.version)?;
     sqlx::query("DELETE FROM environments WHERE project = $1 AND key = $2")
         .bind(project)
         .bind(key)
@@ -357,7 +357,7 @@ pub(super) async fn delete_environment(
         resource: ResourceKind::Environment,
         key,
         action: ChangeAction::Deleted,
-        before: Some(rows::json(&before)?),
+        before: Some(codec::to_value(&before)?),
         after: None,
         versions: Vec::new(),
     };

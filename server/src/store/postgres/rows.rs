@@ -2,7 +2,6 @@
 //! version, JSON of the wrong shape, an unknown enum name) is
 //! [`StoreError::Corrupt`], never a panic.
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::Row;
@@ -11,54 +10,9 @@ use time::OffsetDateTime;
 use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment};
 
 use crate::store::{
-    Change, EnvironmentRecord, FlagRecord, Page, ProjectRecord, SegmentRecord, StoreError,
-    StoreResult, TokenRecord, UserRecord,
+    Change, EnvironmentRecord, FlagRecord, ProjectRecord, SegmentRecord, StoreResult, TokenRecord,
+    UserRecord, codec,
 };
-
-/// A BIGINT version or counter as the `u64` the records carry.
-pub(super) fn unsigned(value: i64, column: &str) -> StoreResult<u64> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {column}: {value}")))
-}
-
-/// A `u64` version as the BIGINT it is stored as.
-pub(super) fn signed(value: u64) -> StoreResult<i64> {
-    i64::try_from(value).map_err(|_| StoreError::Corrupt(format!("version {value} too large")))
-}
-
-/// The JSON of a value (records, configs, enum names).
-pub(super) fn json<T: Serialize>(value: &T) -> StoreResult<Value> {
-    serde_json::to_value(value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
-}
-
-/// The snake_case name serde gives an enum variant: what is stored in TEXT
-/// columns (`kind`, `role`, `resource`, `action`).
-pub(super) fn name<T: Serialize>(value: &T) -> StoreResult<String> {
-    match json(value)? {
-        Value::String(name) => Ok(name),
-        other => Err(StoreError::Corrupt(format!("not an enum name: {other}"))),
-    }
-}
-
-/// Decodes stored JSON into `T`; `column` names it in the error.
-pub(super) fn parse<T: DeserializeOwned>(value: Value, column: &str) -> StoreResult<T> {
-    serde_json::from_value(value).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
-}
-
-/// Decodes an enum stored by its name.
-fn parse_name<T: DeserializeOwned>(name: String, column: &str) -> StoreResult<T> {
-    parse(Value::String(name), column)
-}
-
-/// The effective page (at least 1), page size (at least 1) and row offset.
-pub(super) fn paging(page: Page) -> (u32, u32, i64) {
-    let number = page.page.max(1);
-    let per_page = page.per_page.max(1);
-    (
-        number,
-        per_page,
-        (i64::from(number) - 1) * i64::from(per_page),
-    )
-}
 
 fn get<'r, T>(row: &'r PgRow, column: &str) -> StoreResult<T>
 where
@@ -68,7 +22,17 @@ where
 }
 
 fn version(row: &PgRow, column: &str) -> StoreResult<u64> {
-    unsigned(get(row, column)?, column)
+    codec::unsigned(get(row, column)?, column)
+}
+
+/// Decodes stored JSON into `T`; `column` names it in the error.
+fn parse<T: DeserializeOwned>(value: Value, column: &str) -> StoreResult<T> {
+    codec::from_value(value, column)
+}
+
+/// Decodes an enum stored by its name.
+fn parse_name<T: DeserializeOwned>(name: String, column: &str) -> StoreResult<T> {
+    codec::from_name(&name, column)
 }
 
 pub(super) fn project(row: &PgRow) -> StoreResult<ProjectRecord> {

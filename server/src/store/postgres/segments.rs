@@ -6,7 +6,9 @@ use vexil_proto::Segment;
 
 use super::rows;
 use super::write::{self, NewChange, ProjectLock};
-use crate::store::{ChangeAction, ResourceKind, SegmentRecord, StoreError, StoreResult, WriteMeta};
+use crate::store::{
+    ChangeAction, ResourceKind, SegmentRecord, StoreError, StoreResult, WriteMeta, checks, codec,
+};
 
 pub(super) async fn list(pool: &PgPool, project: &str) -> StoreResult<Vec<SegmentRecord>> {
     let mut tx = pool
@@ -52,9 +54,9 @@ pub(super) async fn create(
     .bind(&segment.key)
     .bind(&segment.name)
     .bind(&segment.description)
-    .bind(rows::json(&segment.included)?)
-    .bind(rows::json(&segment.excluded)?)
-    .bind(rows::json(&segment.rules)?)
+    .bind(codec::to_value(&segment.included)?)
+    .bind(codec::to_value(&segment.excluded)?)
+    .bind(codec::to_value(&segment.rules)?)
     .bind(meta.at)
     .fetch_one(&mut *tx)
     .await
@@ -68,7 +70,7 @@ pub(super) async fn create(
         key: &segment.key,
         action: ChangeAction::Created,
         before: None,
-        after: Some(rows::json(&record)?),
+        after: Some(codec::to_value(&record)?),
         versions,
     };
     write::append(&mut tx, change, meta).await?;
@@ -84,7 +86,7 @@ pub(super) async fn update(
 ) -> StoreResult<SegmentRecord> {
     let mut tx = write::begin(pool).await?;
     let (environments, before) = lock_segment(&mut tx, project, &segment.key).await?;
-    write::check_version(meta, before.segment.version)?;
+    checks::check_version(meta, before.segment.version)?;
     let row = sqlx::query(
         "UPDATE segments SET name = $3, description = $4, included = $5, excluded = $6, \
          rules = $7, version = version + 1, updated_at = $8 \
@@ -94,9 +96,9 @@ pub(super) async fn update(
     .bind(&segment.key)
     .bind(&segment.name)
     .bind(&segment.description)
-    .bind(rows::json(&segment.included)?)
-    .bind(rows::json(&segment.excluded)?)
-    .bind(rows::json(&segment.rules)?)
+    .bind(codec::to_value(&segment.included)?)
+    .bind(codec::to_value(&segment.excluded)?)
+    .bind(codec::to_value(&segment.rules)?)
     .bind(meta.at)
     .fetch_one(&mut *tx)
     .await?;
@@ -108,8 +110,8 @@ pub(super) async fn update(
         resource: ResourceKind::Segment,
         key: &segment.key,
         action: ChangeAction::Updated,
-        before: Some(rows::json(&before)?),
-        after: Some(rows::json(&after)?),
+        before: Some(codec::to_value(&before)?),
+        after: Some(codec::to_value(&after)?),
         versions,
     };
     write::append(&mut tx, change, meta).await?;
@@ -125,7 +127,7 @@ pub(super) async fn delete(
 ) -> StoreResult<()> {
     let mut tx = write::begin(pool).await?;
     let (environments, before) = lock_segment(&mut tx, project, key).await?;
-    write::check_version(meta, before.segment.version)?;
+    checks::check_version(meta, before.segment.version)?;
     // Every config write holds an environment lock we now hold too, so no
     // config can start naming the segment before this commits.
     let user: Option<(String, String)> = sqlx::query_as(
@@ -140,9 +142,7 @@ pub(super) async fn delete(
     .fetch_optional(&mut *tx)
     .await?;
     if let Some((flag, environment)) = user {
-        return Err(StoreError::Refused(format!(
-            "segment {key} is used by flag {flag} in environment {environment}"
-        )));
+        return Err(checks::segment_in_use(key, &flag, &environment));
     }
     sqlx::query("DELETE FROM segments WHERE project = $1 AND key = $2")
         .bind(project)
@@ -156,7 +156,7 @@ pub(super) async fn delete(
         resource: ResourceKind::Segment,
         key,
         action: ChangeAction::Deleted,
-        before: Some(rows::json(&before)?),
+        before: Some(codec::to_value(&before)?),
         after: None,
         versions,
     };

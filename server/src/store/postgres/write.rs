@@ -21,6 +21,7 @@ use sqlx::postgres::{PgConnection, PgPool};
 use sqlx::{Postgres, Transaction};
 
 use super::rows;
+use crate::store::codec;
 use crate::store::{
     ChangeAction, EnvironmentRecord, EnvironmentVersion, ProjectRecord, ResourceKind, StoreError,
     StoreResult, WriteMeta,
@@ -93,14 +94,6 @@ pub(super) async fn lock_environment(
     rows::environment(&row)
 }
 
-/// `Conflict` when the writer's `If-Match` is not `current`.
-pub(super) fn check_version(meta: &WriteMeta, current: u64) -> StoreResult<()> {
-    match meta.expected_version {
-        Some(expected) if expected != current => Err(StoreError::Conflict { expected, current }),
-        _ => Ok(()),
-    }
-}
-
 /// Adds one to the version of each named environment (already locked by
 /// this transaction) and returns the new versions, in creation order.
 pub(super) async fn bump(
@@ -122,7 +115,7 @@ pub(super) async fn bump(
         .map(|(environment, version, _)| {
             Ok(EnvironmentVersion {
                 environment,
-                version: rows::unsigned(version, "environments.version")?,
+                version: codec::unsigned(version, "environments.version")?,
             })
         })
         .collect()
@@ -168,9 +161,9 @@ pub(super) async fn append(
     )
     .bind(change.project)
     .bind(change.environment)
-    .bind(rows::name(&change.resource)?)
+    .bind(codec::enum_name(&change.resource)?)
     .bind(change.key)
-    .bind(rows::name(&change.action)?)
+    .bind(codec::enum_name(&change.action)?)
     .bind(&meta.actor)
     .bind(&meta.reason)
     .bind(meta.at)
@@ -187,7 +180,7 @@ pub(super) async fn append(
         let numbers = change
             .versions
             .iter()
-            .map(|v| rows::signed(v.version))
+            .map(|v| codec::signed(v.version))
             .collect::<StoreResult<Vec<_>>>()?;
         sqlx::query(
             "INSERT INTO environment_versions (project, environment, version, change_id) \
@@ -200,7 +193,7 @@ pub(super) async fn append(
         .execute(&mut *conn)
         .await?;
     }
-    rows::unsigned(id, "changes.id")
+    codec::unsigned(id, "changes.id")
 }
 
 /// Maps a unique violation (SQLSTATE 23505) to `AlreadyExists(what)`.

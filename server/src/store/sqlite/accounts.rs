@@ -6,11 +6,11 @@ use sqlx::SqliteConnection;
 use time::OffsetDateTime;
 
 use super::SqliteStore;
-use super::codec::{
-    self, TOKEN_COLUMNS, USER_COLUMNS, check_version, enum_name, nanos, to_json, to_value,
-};
+use super::codec::{self, TOKEN_COLUMNS, USER_COLUMNS, nanos};
 use super::log::{Bump, NewChange, record};
 use super::projects::project_row;
+use crate::store::checks::check_version;
+use crate::store::codec::{enum_name, to_json, to_value, unsigned};
 use crate::store::{
     ChangeAction, ResourceKind, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord,
     WriteMeta,
@@ -122,7 +122,7 @@ impl SqliteStore {
         let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
             .fetch_one(&self.pool)
             .await?;
-        codec::version(count)
+        unsigned(count, "count")
     }
 
     pub(super) async fn create_user_impl(

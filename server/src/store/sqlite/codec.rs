@@ -2,17 +2,15 @@
 //! nanoseconds, versions as `i64`, JSON and enum names as text. Anything
 //! that does not read back is [`StoreError::Corrupt`], never a panic.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite};
 use time::OffsetDateTime;
 use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment};
 
+use crate::store::codec::{from_json, from_name, unsigned};
 use crate::store::{
     EnvironmentRecord, FlagRecord, ProjectRecord, SegmentRecord, StoreError, StoreResult,
-    TokenRecord, UserRecord, WriteMeta,
+    TokenRecord, UserRecord,
 };
 
 /// A timestamp as stored: unix nanoseconds, which fit an `i64` until 2262.
@@ -24,48 +22,6 @@ pub(super) fn nanos(at: OffsetDateTime) -> StoreResult<i64> {
 pub(super) fn timestamp(nanos: i64) -> StoreResult<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
         .map_err(|e| StoreError::Corrupt(format!("timestamp {nanos}: {e}")))
-}
-
-/// A version as stored (`INTEGER` is signed).
-pub(super) fn version(stored: i64) -> StoreResult<u64> {
-    u64::try_from(stored).map_err(|_| StoreError::Corrupt(format!("negative version {stored}")))
-}
-
-/// `StoreError::Conflict` unless `meta` expects `current` (or nothing).
-pub(super) fn check_version(meta: &WriteMeta, current: u64) -> StoreResult<()> {
-    match meta.expected_version {
-        Some(expected) if expected != current => Err(StoreError::Conflict { expected, current }),
-        _ => Ok(()),
-    }
-}
-
-/// Any serializable value as JSON text for a column.
-pub(super) fn to_json<T: Serialize + ?Sized>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("cannot serialize: {e}")))
-}
-
-/// A record as the change log's `before`/`after`.
-pub(super) fn to_value<T: Serialize>(value: &T) -> StoreResult<Value> {
-    serde_json::to_value(value).map_err(|e| StoreError::Corrupt(format!("cannot serialize: {e}")))
-}
-
-/// A JSON column back into its type; `what` names it in the error.
-pub(super) fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
-/// A unit enum's serde name (`"boolean"`, `"admin"`, ...) for a text column.
-pub(super) fn enum_name<T: Serialize>(value: &T) -> StoreResult<String> {
-    match serde_json::to_value(value) {
-        Ok(Value::String(name)) => Ok(name),
-        _ => Err(StoreError::Corrupt("enum without a name".into())),
-    }
-}
-
-/// A text column back into a unit enum.
-pub(super) fn from_name<T: DeserializeOwned>(name: &str, what: &str) -> StoreResult<T> {
-    serde_json::from_value(Value::String(name.to_owned()))
-        .map_err(|e| StoreError::Corrupt(format!("{what} {name:?}: {e}")))
 }
 
 /// A column's value; one that does not decode as `T` (text where a number
@@ -91,7 +47,7 @@ fn opt_time_col(row: &SqliteRow, column: &str) -> StoreResult<Option<OffsetDateT
 }
 
 fn version_col(row: &SqliteRow, column: &str) -> StoreResult<u64> {
-    version(col(row, column)?)
+    unsigned(col(row, column)?, column)
 }
 
 pub(super) const PROJECT_COLUMNS: &str = "key, name, description, version, created_at, updated_at";

@@ -4,11 +4,13 @@ use sqlx::SqliteConnection;
 use vexil_proto::{Flag, FlagConfig};
 
 use super::SqliteStore;
-use super::codec::{
-    self, FLAG_COLUMNS, check_version, enum_name, nanos, to_json, to_value, version,
-};
+use super::codec::{self, FLAG_COLUMNS, nanos};
 use super::log::{Bump, NewChange, record};
 use super::projects::{environment_row, project_row};
+use crate::store::checks::{
+    check_archiving, check_config_environments, check_deletable, check_version, refuse_archived,
+};
+use crate::store::codec::{enum_name, to_json, to_value, unsigned};
 use crate::store::{
     ChangeAction, FlagFilter, FlagRecord, Paged, ResourceKind, StoreError, StoreResult, WriteMeta,
     default_config,
@@ -65,17 +67,6 @@ async fn config_row(
     codec::flag_config(&row, flag)
 }
 
-fn refuse_archived(flag: &FlagRecord) -> StoreResult<()> {
-    if flag.archived {
-        Err(StoreError::Refused(format!(
-            "flag {} is archived: restore it first",
-            flag.flag.key
-        )))
-    } else {
-        Ok(())
-    }
-}
-
 fn flag_change<'a>(
     project: &'a str,
     key: &'a str,
@@ -107,7 +98,7 @@ impl SqliteStore {
     ) -> StoreResult<Paged<FlagRecord>> {
         let archived = filter.archived.unwrap_or(false);
         let query = filter.query.as_deref().map(str::to_lowercase);
-        let (page, per_page, offset) = super::paging(filter.page);
+        let (page, per_page, offset) = filter.page.window();
         let mut tx = self.pool.begin().await?;
         project_row(&mut tx, project).await?;
         let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -134,7 +125,7 @@ impl SqliteStore {
         tx.commit().await?;
         Ok(Paged {
             items: rows.iter().map(codec::flag).collect::<StoreResult<_>>()?,
-            total: version(total)?,
+            total: unsigned(total, "count")?,
             page,
             per_page,
         })
@@ -160,9 +151,7 @@ impl SqliteStore {
                 .bind(project)
                 .fetch_all(&mut *tx)
                 .await?;
-        if let Some((unknown, _)) = configs.iter().find(|(e, _)| !environments.contains(e)) {
-            return Err(StoreError::NotFound(format!("environment {unknown}")));
-        }
+        check_config_environments(configs, &environments)?;
         sqlx::query(
             "INSERT INTO flags (project, key, name, description, tags, owner, kind, variants, \
                  temporary, version, archived, created_at, updated_at) \
@@ -261,12 +250,7 @@ impl SqliteStore {
         let mut tx = self.begin_write().await?;
         let before = flag_row(&mut tx, project, key).await?;
         check_version(meta, before.version)?;
-        if before.archived == archived {
-            let state = if archived { "already" } else { "not" };
-            return Err(StoreError::Refused(format!(
-                "flag {key} is {state} archived"
-            )));
-        }
+        check_archiving(&before, archived)?;
         sqlx::query(
             "UPDATE flags SET archived = ?3, version = version + 1, updated_at = ?4 \
              WHERE project = ?1 AND key = ?2",
@@ -298,11 +282,7 @@ impl SqliteStore {
         let mut tx = self.begin_write().await?;
         let before = flag_row(&mut tx, project, key).await?;
         check_version(meta, before.version)?;
-        if !before.archived {
-            return Err(StoreError::Refused(format!(
-                "flag {key} is not archived: archive it before deleting it"
-            )));
-        }
+        check_deletable(&before)?;
         sqlx::query("DELETE FROM flags WHERE project = ?1 AND key = ?2")
             .bind(project)
             .bind(key)

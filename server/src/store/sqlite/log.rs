@@ -9,7 +9,8 @@ use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
 
 use super::SqliteStore;
-use super::codec::{col, from_json, from_name, nanos, timestamp, to_json, version};
+use super::codec::{col, nanos, timestamp};
+use crate::store::codec::{enum_name, from_json, from_name, to_json, unsigned};
 use crate::store::{
     Change, ChangeAction, ChangeFilter, EnvironmentVersion, Paged, ResourceKind, StoreResult,
     WriteMeta,
@@ -61,7 +62,7 @@ pub(super) async fn record(
     .bind(change.environment)
     .bind(change.resource.as_str())
     .bind(change.key)
-    .bind(super::codec::enum_name(&change.action)?)
+    .bind(enum_name(&change.action)?)
     .bind(&meta.actor)
     .bind(meta.reason.as_deref())
     .bind(nanos(meta.at)?)
@@ -105,7 +106,7 @@ const CHANGE_COLUMNS: &str = "c.id, c.project, c.environment, c.resource, c.key,
      c.actor, c.reason, c.at, c.before, c.after";
 
 fn change(row: &SqliteRow) -> StoreResult<Change> {
-    let id = version(col(row, "id")?)?;
+    let id = unsigned(col(row, "id")?, "changes.id")?;
     let resource: String = col(row, "resource")?;
     let action: String = col(row, "action")?;
     let before: Option<String> = col(row, "before")?;
@@ -144,11 +145,11 @@ async fn attach_versions(conn: &mut SqliteConnection, changes: &mut [Change]) ->
     .await?;
     let index: HashMap<u64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     for row in &rows {
-        let id = version(col(row, "change_id")?)?;
+        let id = unsigned(col(row, "change_id")?, "environment_versions.change_id")?;
         if let Some(&i) = index.get(&id) {
             changes[i].versions.push(EnvironmentVersion {
                 environment: col(row, "environment")?,
-                version: version(col(row, "version")?)?,
+                version: unsigned(col(row, "version")?, "environment_versions.version")?,
             });
         }
     }
@@ -170,7 +171,7 @@ impl SqliteStore {
     ) -> StoreResult<Paged<Change>> {
         let since = filter.since.map(nanos).transpose()?;
         let until = filter.until.map(nanos).transpose()?;
-        let (page, per_page, offset) = super::paging(filter.page);
+        let (page, per_page, offset) = filter.page.window();
         let mut tx = self.pool.begin().await?;
         let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT count(*) FROM changes c WHERE {CHANGE_FILTER}"
@@ -202,7 +203,7 @@ impl SqliteStore {
         tx.commit().await?;
         Ok(Paged {
             items,
-            total: version(total)?,
+            total: unsigned(total, "count")?,
             page,
             per_page,
         })
@@ -231,7 +232,10 @@ impl SqliteStore {
         let mut produced = Vec::with_capacity(rows.len());
         let mut changes = Vec::with_capacity(rows.len());
         for row in &rows {
-            produced.push(version(col(row, "produced")?)?);
+            produced.push(unsigned(
+                col(row, "produced")?,
+                "environment_versions.version",
+            )?);
             changes.push(change(row)?);
         }
         attach_versions(&mut tx, &mut changes).await?;

@@ -9,7 +9,8 @@
 //! read transaction, which WAL gives a stable view.
 //!
 //! # Layout
-//! - `codec`: columns to records and back (timestamps, versions, JSON).
+//! - `codec`: columns to records and back (timestamps as unix nanoseconds;
+//!   JSON and enum names as text through `store::codec`).
 //! - `log`: appending to the change log with its environment versions;
 //!   reading it.
 //! - `projects`: projects, environments, the default project.
@@ -35,7 +36,7 @@ use time::OffsetDateTime;
 use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
 
 use super::{
-    Change, ChangeFilter, EnvironmentRecord, FlagFilter, FlagRecord, Page, Paged, ProjectRecord,
+    Change, ChangeFilter, EnvironmentRecord, FlagFilter, FlagRecord, Paged, ProjectRecord,
     SegmentRecord, Store, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta,
 };
 
@@ -115,14 +116,6 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-}
-
-/// The effective page (at least 1), page size (at least 1) and row offset.
-fn paging(page: Page) -> (u32, u32, i64) {
-    let number = page.page.max(1);
-    let per_page = page.per_page.max(1);
-    let offset = (i64::from(number) - 1) * i64::from(per_page);
-    (number, per_page, offset)
 }
 
 #[async_trait]

@@ -5,10 +5,10 @@ use time::OffsetDateTime;
 use vexil_proto::{Environment, Project};
 
 use super::SqliteStore;
-use super::codec::{
-    self, ENVIRONMENT_COLUMNS, PROJECT_COLUMNS, check_version, nanos, to_json, to_value,
-};
+use super::codec::{self, ENVIRONMENT_COLUMNS, PROJECT_COLUMNS, nanos};
 use super::log::{Bump, NewChange, record};
+use crate::store::checks::check_version;
+use crate::store::codec::{to_json, to_value, unsigned};
 use crate::store::{
     ChangeAction, EnvironmentRecord, ProjectRecord, ResourceKind, StoreError, StoreResult,
     WriteMeta, default_config,
@@ -392,7 +392,9 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(project, key, version)| Ok((project, key, codec::version(version)?)))
+            .map(|(project, key, version)| {
+                Ok((project, key, unsigned(version, "environments.version")?))
+            })
             .collect()
     }
 }

@@ -4,11 +4,11 @@ use sqlx::SqliteConnection;
 use vexil_proto::{FlagConfig, Operator, Segment, Snapshot, SnapshotFlag};
 
 use super::SqliteStore;
-use super::codec::{
-    self, SEGMENT_COLUMNS, check_version, col, from_json, from_name, nanos, to_json,
-};
+use super::codec::{self, SEGMENT_COLUMNS, col, nanos};
 use super::log::{Bump, NewChange, record};
 use super::projects::{environment_row, project_row};
+use crate::store::checks::{check_version, segment_in_use};
+use crate::store::codec::{from_json, from_name, to_json, to_value};
 use crate::store::{ChangeAction, ResourceKind, SegmentRecord, StoreError, StoreResult, WriteMeta};
 
 async fn segment_row(
@@ -68,8 +68,8 @@ fn segment_change<'a>(
         resource: ResourceKind::Segment,
         key,
         action,
-        before: before.map(codec::to_value).transpose()?,
-        after: after.map(codec::to_value).transpose()?,
+        before: before.map(to_value).transpose()?,
+        after: after.map(to_value).transpose()?,
     })
 }
 
@@ -190,9 +190,7 @@ impl SqliteStore {
             let flag: String = col(row, "flag")?;
             if uses_segment(&codec::flag_config(row, &flag)?, key) {
                 let environment: String = col(row, "environment")?;
-                return Err(StoreError::Refused(format!(
-                    "segment {key} is used by flag {flag} in environment {environment}"
-                )));
+                return Err(segment_in_use(key, &flag, &environment));
             }
         }
         sqlx::query("DELETE FROM segments WHERE project = ?1 AND key = ?2")

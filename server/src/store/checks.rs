@@ -1,0 +1,70 @@
+//! What a write checks before it changes anything, the same on every
+//! backend: the writer's `If-Match`, and the states of a flag or segment
+//! that refuse the write. A refused write changes nothing: the caller
+//! returns the error before its first statement that writes.
+
+use vexil_proto::FlagConfig;
+
+use super::{FlagRecord, StoreError, StoreResult, WriteMeta};
+
+/// [`StoreError::Conflict`] unless the writer's `If-Match` is `current`
+/// (or it gave none).
+pub(super) fn check_version(meta: &WriteMeta, current: u64) -> StoreResult<()> {
+    match meta.expected_version {
+        Some(expected) if expected != current => Err(StoreError::Conflict { expected, current }),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses writes to an archived flag's definition or configs.
+pub(super) fn refuse_archived(flag: &FlagRecord) -> StoreResult<()> {
+    if flag.archived {
+        return Err(StoreError::Refused(format!(
+            "flag {} is archived: restore it first",
+            flag.flag.key
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses archiving an archived flag and restoring a live one.
+pub(super) fn check_archiving(flag: &FlagRecord, archived: bool) -> StoreResult<()> {
+    if flag.archived == archived {
+        let state = if archived { "already" } else { "not" };
+        return Err(StoreError::Refused(format!(
+            "flag {} is {state} archived",
+            flag.flag.key
+        )));
+    }
+    Ok(())
+}
+
+/// Only archived flags can be deleted.
+pub(super) fn check_deletable(flag: &FlagRecord) -> StoreResult<()> {
+    if !flag.archived {
+        return Err(StoreError::Refused(format!(
+            "flag {} is not archived: archive it before deleting it",
+            flag.flag.key
+        )));
+    }
+    Ok(())
+}
+
+/// Why a segment cannot be deleted: a flag's config names it.
+pub(super) fn segment_in_use(segment: &str, flag: &str, environment: &str) -> StoreError {
+    StoreError::Refused(format!(
+        "segment {segment} is used by flag {flag} in environment {environment}"
+    ))
+}
+
+/// `NotFound` for the first config of a new flag that names an environment
+/// the project does not have.
+pub(super) fn check_config_environments(
+    configs: &[(String, FlagConfig)],
+    environments: &[String],
+) -> StoreResult<()> {
+    match configs.iter().find(|(e, _)| !environments.contains(e)) {
+        Some((unknown, _)) => Err(StoreError::NotFound(format!("environment {unknown}"))),
+        None => Ok(()),
+    }
+}
