@@ -21,6 +21,8 @@
 //! - `codec`: backend-neutral conversions: JSON (values or text), enum
 //!   names, signed versions; what does not read back is
 //!   [`StoreError::Corrupt`].
+//! - `records`: rows into records, put together once for both backends
+//!   from the `Columns` each backend's row type provides.
 //! - `checks`: what writes check first, on every backend: `If-Match`, and
 //!   the states that refuse a write (archived flags, segments in use).
 //! - `sqlite`: the embedded default (a file in the data directory, WAL).
@@ -32,6 +34,7 @@ mod checks;
 mod codec;
 mod model;
 pub mod postgres;
+mod records;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -4,11 +4,10 @@
 use sqlx::postgres::PgPool;
 use time::OffsetDateTime;
 
-use super::rows;
 use super::write::{self, NewChange};
 use crate::store::{
     ChangeAction, ResourceKind, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord,
-    WriteMeta, checks, codec,
+    WriteMeta, checks, codec, records,
 };
 
 pub(super) async fn secret(
@@ -39,7 +38,7 @@ pub(super) async fn list_users(pool: &PgPool) -> StoreResult<Vec<UserRecord>> {
     let found = sqlx::query("SELECT * FROM users ORDER BY username")
         .fetch_all(pool)
         .await?;
-    found.iter().map(rows::user).collect()
+    found.iter().map(records::user).collect()
 }
 
 pub(super) async fn get_user(pool: &PgPool, username: &str) -> StoreResult<UserRecord> {
@@ -48,7 +47,7 @@ pub(super) async fn get_user(pool: &PgPool, username: &str) -> StoreResult<UserR
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| not_found_user(username))?;
-    rows::user(&row)
+    records::user(&row)
 }
 
 pub(super) async fn count_users(pool: &PgPool) -> StoreResult<u64> {
@@ -77,7 +76,7 @@ pub(super) async fn create_user(
     .fetch_one(&mut *tx)
     .await
     .map_err(write::exists(|| format!("user {}", user.username)))?;
-    let record = rows::user(&row)?;
+    let record = records::user(&row)?;
     let change = NewChange {
         project: None,
         environment: None,
@@ -112,7 +111,7 @@ pub(super) async fn update_user(
     .bind(meta.at)
     .fetch_one(&mut *tx)
     .await?;
-    let after = rows::user(&row)?;
+    let after = records::user(&row)?;
     let change = NewChange {
         project: None,
         environment: None,
@@ -161,7 +160,7 @@ async fn lock_user(conn: &mut sqlx::PgConnection, username: &str) -> StoreResult
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| not_found_user(username))?;
-    rows::user(&row)
+    records::user(&row)
 }
 
 pub(super) async fn create_token(
@@ -192,7 +191,7 @@ pub(super) async fn create_token(
     .fetch_one(&mut *tx)
     .await
     .map_err(write::exists(|| format!("token {}", token.id)))?;
-    let record = rows::token(&row)?;
+    let record = records::token(&row)?;
     let change = NewChange {
         project: record.project.as_deref(),
         environment: None,
@@ -214,7 +213,7 @@ pub(super) async fn get_token(pool: &PgPool, id: &str) -> StoreResult<TokenRecor
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| not_found_token(id))?;
-    rows::token(&row)
+    records::token(&row)
 }
 
 pub(super) async fn list_tokens(
@@ -235,7 +234,7 @@ pub(super) async fn list_tokens(
     .bind(filter.include_revoked)
     .fetch_all(pool)
     .await?;
-    found.iter().map(rows::token).collect()
+    found.iter().map(records::token).collect()
 }
 
 pub(super) async fn revoke_token(
@@ -249,7 +248,7 @@ pub(super) async fn revoke_token(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| not_found_token(id))?;
-    let before = rows::token(&row)?;
+    let before = records::token(&row)?;
     // Revoking a revoked token changes nothing and logs nothing.
     if before.revoked_at.is_some() {
         return Ok(before);
@@ -259,7 +258,7 @@ pub(super) async fn revoke_token(
         .bind(meta.at)
         .fetch_one(&mut *tx)
         .await?;
-    let after = rows::token(&row)?;
+    let after = records::token(&row)?;
     let change = NewChange {
         project: after.project.as_deref(),
         environment: None,

@@ -4,10 +4,11 @@
 use sqlx::postgres::{PgConnection, PgPool};
 use vexil_proto::FlagConfig;
 
+use super::flags;
 use super::write::{self, NewChange, ProjectLock};
-use super::{flags, rows};
 use crate::store::{
     ChangeAction, ResourceKind, StoreError, StoreResult, WriteMeta, checks, codec, default_config,
+    records,
 };
 
 pub(super) async fn get(
@@ -29,7 +30,8 @@ pub(super) async fn get(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| StoreError::NotFound(format!("environment {environment}")))?;
-    Ok(rows::config(&row, "version")?.unwrap_or_else(|| default_config(&record.flag)))
+    Ok(records::optional_config(&row, "version", flag)?
+        .unwrap_or_else(|| default_config(&record.flag)))
 }
 
 pub(super) async fn list(
@@ -53,8 +55,8 @@ pub(super) async fn list(
         .iter()
         .map(|row| {
             let environment: String = sqlx::Row::try_get(row, "environment")?;
-            let config =
-                rows::config(row, "version")?.unwrap_or_else(|| default_config(&record.flag));
+            let config = records::optional_config(row, "version", flag)?
+                .unwrap_or_else(|| default_config(&record.flag));
             Ok((environment, config))
         })
         .collect()
@@ -124,7 +126,7 @@ async fn write_config(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("flag {flag}")))?;
-    let record = rows::flag(&row)?;
+    let record = records::flag(&row)?;
     let row = sqlx::query(
         "SELECT config, version FROM flag_configs \
          WHERE project = $1 AND flag = $2 AND environment = $3 FOR UPDATE",
@@ -135,7 +137,7 @@ async fn write_config(
     .fetch_optional(&mut *tx)
     .await?;
     let before = match &row {
-        Some(row) => rows::config(row, "version")?,
+        Some(row) => records::optional_config(row, "version", flag)?,
         None => None,
     }
     .unwrap_or_else(|| default_config(&record.flag));

@@ -3,11 +3,11 @@
 use sqlx::postgres::{PgConnection, PgPool};
 use vexil_proto::{Flag, FlagConfig};
 
+use super::configs;
 use super::write::{self, NewChange, ProjectLock};
-use super::{configs, rows};
 use crate::store::{
     ChangeAction, FlagFilter, FlagRecord, Paged, ResourceKind, StoreError, StoreResult, WriteMeta,
-    checks, codec, default_config,
+    checks, codec, default_config, records,
 };
 
 /// The flag list's filter, shared by its count and its page. Binds: $1
@@ -52,7 +52,10 @@ pub(super) async fn list(
     .await?;
     tx.commit().await?;
     Ok(Paged {
-        items: found.iter().map(rows::flag).collect::<StoreResult<_>>()?,
+        items: found
+            .iter()
+            .map(records::flag)
+            .collect::<StoreResult<_>>()?,
         total: codec::unsigned(total, "count")?,
         page,
         per_page,
@@ -76,7 +79,7 @@ pub(super) async fn flag_row(
         .fetch_optional(&mut *conn)
         .await?;
     match row {
-        Some(row) => rows::flag(&row),
+        Some(row) => records::flag(&row),
         None => Err(write::not_found_in(conn, project, format!("flag {key}")).await),
     }
 }
@@ -110,7 +113,7 @@ pub(super) async fn create(
     .fetch_one(&mut *tx)
     .await
     .map_err(write::exists(|| format!("flag {}", flag.key)))?;
-    let record = rows::flag(&row)?;
+    let record = records::flag(&row)?;
     for environment in &environments {
         // The last config given for an environment wins.
         let config = match configs.iter().rev().find(|(e, _)| e == environment) {
@@ -165,7 +168,7 @@ pub(super) async fn update(
     .bind(meta.at)
     .fetch_one(&mut *tx)
     .await?;
-    let after = rows::flag(&row)?;
+    let after = records::flag(&row)?;
     let versions = write::bump(&mut tx, project, &environments).await?;
     let change = NewChange {
         project: Some(project),
@@ -203,7 +206,7 @@ pub(super) async fn set_archived(
     .bind(meta.at)
     .fetch_one(&mut *tx)
     .await?;
-    let after = rows::flag(&row)?;
+    let after = records::flag(&row)?;
     let versions = write::bump(&mut tx, project, &environments).await?;
     let change = NewChange {
         project: Some(project),
@@ -271,5 +274,5 @@ async fn lock_flag(
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("flag {key}")))?;
-    Ok((environments, rows::flag(&row)?))
+    Ok((environments, records::flag(&row)?))
 }

@@ -7,10 +7,9 @@ use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgPool};
 use vexil_proto::{Snapshot, SnapshotFlag};
 
-use super::rows;
 use super::write;
-use crate::store::codec;
 use crate::store::{Change, ChangeFilter, EnvironmentVersion, Paged, StoreResult, default_config};
+use crate::store::{codec, records};
 
 pub(super) async fn snapshot(
     pool: &PgPool,
@@ -40,9 +39,9 @@ pub(super) async fn snapshot(
     tx.commit().await?;
     let mut flags = Vec::with_capacity(flag_rows.len());
     for row in &flag_rows {
-        let record = rows::flag(row)?;
-        let config =
-            rows::config(row, "config_version")?.unwrap_or_else(|| default_config(&record.flag));
+        let record = records::flag(row)?;
+        let config = records::optional_config(row, "config_version", &record.flag.key)?
+            .unwrap_or_else(|| default_config(&record.flag));
         flags.push(SnapshotFlag {
             key: record.flag.key,
             kind: record.flag.kind,
@@ -52,7 +51,7 @@ pub(super) async fn snapshot(
     }
     let segments = segment_rows
         .iter()
-        .map(|row| Ok(rows::segment(row)?.segment))
+        .map(|row| Ok(records::segment(row)?.segment))
         .collect::<StoreResult<_>>()?;
     Ok(Snapshot {
         environment: environment.to_string(),
@@ -107,7 +106,7 @@ pub(super) async fn list_changes(
     .await?;
     let mut items = found
         .iter()
-        .map(rows::change)
+        .map(records::change)
         .collect::<StoreResult<Vec<_>>>()?;
     attach_versions(&mut tx, &mut items).await?;
     tx.commit().await?;
@@ -147,7 +146,7 @@ pub(super) async fn changes_since(
             row.try_get("produced")?,
             "environment_versions",
         )?);
-        changes.push(rows::change(row)?);
+        changes.push(records::change(row)?);
     }
     attach_versions(&mut tx, &mut changes).await?;
     tx.commit().await?;

@@ -10,8 +10,8 @@
 //! read in one REPEATABLE READ transaction.
 //!
 //! # Layout
-//! - `rows`: decoding rows into records (bad stored data is
-//!   [`super::StoreError::Corrupt`]).
+//! - `rows`: how a row reads as `store::records::Columns` (native
+//!   `TIMESTAMPTZ`, `BIGINT`, `JSONB`); `store::records` makes the records.
 //! - `write`: what every write shares: locks, version bumps, the change-log
 //!   append (the `If-Match` check and refusals are `store::checks`).
 //! - `projects`: projects and environments.

@@ -6,11 +6,10 @@ use sqlx::postgres::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use vexil_proto::{Environment, Project};
 
-use super::rows;
 use super::write::{self, NewChange, ProjectLock};
 use crate::store::{
     ChangeAction, EnvironmentRecord, EnvironmentVersion, ProjectRecord, ResourceKind, StoreResult,
-    WriteMeta, checks, codec, default_config,
+    WriteMeta, checks, codec, default_config, records,
 };
 
 /// The settings row saying the default project was created once; deleting
@@ -64,7 +63,7 @@ pub(super) async fn list(pool: &PgPool) -> StoreResult<Vec<ProjectRecord>> {
     let found = sqlx::query("SELECT * FROM projects ORDER BY key")
         .fetch_all(pool)
         .await?;
-    found.iter().map(rows::project).collect()
+    found.iter().map(records::project).collect()
 }
 
 pub(super) async fn get(pool: &PgPool, key: &str) -> StoreResult<ProjectRecord> {
@@ -73,7 +72,7 @@ pub(super) async fn get(pool: &PgPool, key: &str) -> StoreResult<ProjectRecord> 
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| write::not_found_project(key))?;
-    rows::project(&row)
+    records::project(&row)
 }
 
 pub(super) async fn create(
@@ -107,7 +106,7 @@ async fn create_in(
     .fetch_one(&mut *conn)
     .await
     .map_err(write::exists(|| format!("project {}", project.key)))?;
-    let record = rows::project(&row)?;
+    let record = records::project(&row)?;
     let mut versions = Vec::with_capacity(environments.len());
     for environment in environments {
         let created = insert_environment(conn, &project.key, environment, meta).await?;
@@ -148,7 +147,7 @@ pub(super) async fn update(
     .bind(meta.at)
     .fetch_one(&mut *tx)
     .await?;
-    let after = rows::project(&row)?;
+    let after = records::project(&row)?;
     let change = NewChange {
         project: Some(&project.key),
         environment: None,
@@ -200,7 +199,7 @@ pub(super) async fn list_environments(
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
-    found.iter().map(rows::environment).collect()
+    found.iter().map(records::environment).collect()
 }
 
 pub(super) async fn get_environment(
@@ -215,7 +214,7 @@ pub(super) async fn get_environment(
         .fetch_optional(&mut *conn)
         .await?;
     match row {
-        Some(row) => rows::environment(&row),
+        Some(row) => records::environment(&row),
         None => Err(write::not_found_in(&mut conn, project, format!("environment {key}")).await),
     }
 }
@@ -269,7 +268,7 @@ async fn insert_environment(
     .fetch_one(&mut *conn)
     .await
     .map_err(write::exists(|| format!("environment {}", environment.key)))?;
-    let record = rows::environment(&row)?;
+    let record = records::environment(&row)?;
     // Every flag, archived ones too (they may be restored), gets its
     // default config here.
     let flags = sqlx::query("SELECT * FROM flags WHERE project = $1")
@@ -279,7 +278,7 @@ async fn insert_environment(
     let mut keys = Vec::with_capacity(flags.len());
     let mut configs: Vec<Value> = Vec::with_capacity(flags.len());
     for row in &flags {
-        let flag = rows::flag(row)?;
+        let flag = records::flag(row)?;
         configs.push(codec::to_value(&default_config(&flag.flag))?);
         keys.push(flag.flag.key);
     }
@@ -317,7 +316,7 @@ pub(super) async fn update_environment(
     .bind(meta.at)
     .fetch_one(&mut *tx)
     .await?;
-    let after = rows::environment(&row)?;
+    let after = records::environment(&row)?;
     let change = NewChange {
         project: Some(project),
         environment: Some(&environment.key),

@@ -4,10 +4,10 @@
 use sqlx::postgres::{PgConnection, PgPool};
 use vexil_proto::Segment;
 
-use super::rows;
 use super::write::{self, NewChange, ProjectLock};
 use crate::store::{
     ChangeAction, ResourceKind, SegmentRecord, StoreError, StoreResult, WriteMeta, checks, codec,
+    records,
 };
 
 pub(super) async fn list(pool: &PgPool, project: &str) -> StoreResult<Vec<SegmentRecord>> {
@@ -20,7 +20,7 @@ pub(super) async fn list(pool: &PgPool, project: &str) -> StoreResult<Vec<Segmen
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
-    found.iter().map(rows::segment).collect()
+    found.iter().map(records::segment).collect()
 }
 
 pub(super) async fn get(pool: &PgPool, project: &str, key: &str) -> StoreResult<SegmentRecord> {
@@ -31,7 +31,7 @@ pub(super) async fn get(pool: &PgPool, project: &str, key: &str) -> StoreResult<
         .fetch_optional(&mut *conn)
         .await?;
     match row {
-        Some(row) => rows::segment(&row),
+        Some(row) => records::segment(&row),
         None => Err(write::not_found_in(&mut conn, project, format!("segment {key}")).await),
     }
 }
@@ -61,7 +61,7 @@ pub(super) async fn create(
     .fetch_one(&mut *tx)
     .await
     .map_err(write::exists(|| format!("segment {}", segment.key)))?;
-    let record = rows::segment(&row)?;
+    let record = records::segment(&row)?;
     let versions = write::bump(&mut tx, project, &environments).await?;
     let change = NewChange {
         project: Some(project),
@@ -102,7 +102,7 @@ pub(super) async fn update(
     .bind(meta.at)
     .fetch_one(&mut *tx)
     .await?;
-    let after = rows::segment(&row)?;
+    let after = records::segment(&row)?;
     let versions = write::bump(&mut tx, project, &environments).await?;
     let change = NewChange {
         project: Some(project),
@@ -179,5 +179,5 @@ async fn lock_segment(
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("segment {key}")))?;
-    Ok((environments, rows::segment(&row)?))
+    Ok((environments, records::segment(&row)?))
 }

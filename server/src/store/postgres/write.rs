@@ -20,12 +20,11 @@ use serde_json::Value;
 use sqlx::postgres::{PgConnection, PgPool};
 use sqlx::{Postgres, Transaction};
 
-use super::rows;
-use crate::store::codec;
 use crate::store::{
     ChangeAction, EnvironmentRecord, EnvironmentVersion, ProjectRecord, ResourceKind, StoreError,
     StoreResult, WriteMeta,
 };
+use crate::store::{codec, records};
 
 pub(super) type Tx = Transaction<'static, Postgres>;
 
@@ -63,7 +62,7 @@ pub(super) async fn lock_project(
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| not_found_project(key))?;
-    rows::project(&row)
+    records::project(&row)
 }
 
 /// Locks every environment of the project, in creation order.
@@ -76,7 +75,7 @@ pub(super) async fn lock_environments(
             .bind(project)
             .fetch_all(&mut *conn)
             .await?;
-    found.iter().map(rows::environment).collect()
+    found.iter().map(records::environment).collect()
 }
 
 /// Locks one environment; `NotFound` when there is none.
@@ -91,7 +90,7 @@ pub(super) async fn lock_environment(
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("environment {key}")))?;
-    rows::environment(&row)
+    records::environment(&row)
 }
 
 /// Adds one to the version of each named environment (already locked by

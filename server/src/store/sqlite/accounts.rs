@@ -11,6 +11,7 @@ use super::log::{Bump, NewChange, record};
 use super::projects::project_row;
 use crate::store::checks::check_version;
 use crate::store::codec::{enum_name, to_json, to_value, unsigned};
+use crate::store::records;
 use crate::store::{
     ChangeAction, ResourceKind, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord,
     WriteMeta,
@@ -24,7 +25,7 @@ async fn user_row(conn: &mut SqliteConnection, username: &str) -> StoreResult<Us
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
-    codec::user(&row)
+    records::user(&row)
 }
 
 async fn token_row(conn: &mut SqliteConnection, id: &str) -> StoreResult<TokenRecord> {
@@ -35,7 +36,7 @@ async fn token_row(conn: &mut SqliteConnection, id: &str) -> StoreResult<TokenRe
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| StoreError::NotFound(format!("token {id}")))?;
-    codec::token(&row)
+    records::token(&row)
 }
 
 fn user_change<'a>(
@@ -110,7 +111,7 @@ impl SqliteStore {
         )))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(codec::user).collect()
+        rows.iter().map(records::user).collect()
     }
 
     pub(super) async fn get_user_impl(&self, username: &str) -> StoreResult<UserRecord> {
@@ -259,7 +260,7 @@ impl SqliteStore {
         .bind(filter.include_revoked)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(codec::token).collect()
+        rows.iter().map(records::token).collect()
     }
 
     /// Revoking a revoked token changes nothing and logs nothing.

@@ -1,17 +1,16 @@
-//! Between SQLite's columns and the store's records: timestamps as unix
-//! nanoseconds, versions as `i64`, JSON and enum names as text. Anything
-//! that does not read back is [`StoreError::Corrupt`], never a panic.
+//! How SQLite's columns read as [`Columns`]: timestamps as unix
+//! nanoseconds, versions as `i64`, JSON and enum names as text (the records
+//! are put together by `store::records`). Anything that does not read back
+//! is [`StoreError::Corrupt`], never a panic.
 
+use serde::de::DeserializeOwned;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite};
 use time::OffsetDateTime;
-use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment};
 
-use crate::store::codec::{from_json, from_name, unsigned};
-use crate::store::{
-    EnvironmentRecord, FlagRecord, ProjectRecord, SegmentRecord, StoreError, StoreResult,
-    TokenRecord, UserRecord,
-};
+use crate::store::codec::from_json;
+use crate::store::records::Columns;
+use crate::store::{StoreError, StoreResult};
 
 /// A timestamp as stored: unix nanoseconds, which fit an `i64` until 2262.
 pub(super) fn nanos(at: OffsetDateTime) -> StoreResult<i64> {
@@ -38,147 +37,61 @@ where
     })
 }
 
-fn time_col(row: &SqliteRow, column: &str) -> StoreResult<OffsetDateTime> {
-    timestamp(col(row, column)?)
+impl Columns for SqliteRow {
+    fn text(&self, column: &str) -> StoreResult<String> {
+        col(self, column)
+    }
+
+    fn optional_text(&self, column: &str) -> StoreResult<Option<String>> {
+        col(self, column)
+    }
+
+    fn boolean(&self, column: &str) -> StoreResult<bool> {
+        col(self, column)
+    }
+
+    fn integer(&self, column: &str) -> StoreResult<i64> {
+        col(self, column)
+    }
+
+    fn time(&self, column: &str) -> StoreResult<OffsetDateTime> {
+        timestamp(col(self, column)?)
+    }
+
+    fn optional_time(&self, column: &str) -> StoreResult<Option<OffsetDateTime>> {
+        col::<Option<i64>>(self, column)?.map(timestamp).transpose()
+    }
+
+    fn optional_json<T: DeserializeOwned>(
+        &self,
+        column: &str,
+        what: &str,
+    ) -> StoreResult<Option<T>> {
+        col::<Option<String>>(self, column)?
+            .map(|text| from_json(&text, what))
+            .transpose()
+    }
 }
 
-fn opt_time_col(row: &SqliteRow, column: &str) -> StoreResult<Option<OffsetDateTime>> {
-    col::<Option<i64>>(row, column)?.map(timestamp).transpose()
-}
-
-fn version_col(row: &SqliteRow, column: &str) -> StoreResult<u64> {
-    unsigned(col(row, column)?, column)
-}
+// The columns each record is read from (`store::records`), in one place
+// for every SELECT.
 
 pub(super) const PROJECT_COLUMNS: &str = "key, name, description, version, created_at, updated_at";
-
-pub(super) fn project(row: &SqliteRow) -> StoreResult<ProjectRecord> {
-    Ok(ProjectRecord {
-        project: Project {
-            key: col(row, "key")?,
-            name: col(row, "name")?,
-            description: col(row, "description")?,
-        },
-        version: version_col(row, "version")?,
-        created_at: time_col(row, "created_at")?,
-        updated_at: time_col(row, "updated_at")?,
-    })
-}
 
 pub(super) const ENVIRONMENT_COLUMNS: &str =
     "project, key, name, production, version, created_at, updated_at";
 
-pub(super) fn environment(row: &SqliteRow) -> StoreResult<EnvironmentRecord> {
-    Ok(EnvironmentRecord {
-        project: col(row, "project")?,
-        environment: Environment {
-            key: col(row, "key")?,
-            name: col(row, "name")?,
-            production: col(row, "production")?,
-            version: version_col(row, "version")?,
-        },
-        created_at: time_col(row, "created_at")?,
-        updated_at: time_col(row, "updated_at")?,
-    })
-}
-
 pub(super) const FLAG_COLUMNS: &str = "key, name, description, tags, owner, kind, variants, \
      temporary, version, archived, created_at, updated_at";
-
-pub(super) fn flag(row: &SqliteRow) -> StoreResult<FlagRecord> {
-    let key: String = col(row, "key")?;
-    let tags: String = col(row, "tags")?;
-    let kind: String = col(row, "kind")?;
-    let variants: String = col(row, "variants")?;
-    Ok(FlagRecord {
-        flag: Flag {
-            tags: from_json(&tags, &format!("tags of flag {key}"))?,
-            kind: from_name(&kind, &format!("kind of flag {key}"))?,
-            variants: from_json(&variants, &format!("variants of flag {key}"))?,
-            name: col(row, "name")?,
-            description: col(row, "description")?,
-            owner: col(row, "owner")?,
-            temporary: col(row, "temporary")?,
-            key,
-        },
-        version: version_col(row, "version")?,
-        archived: col(row, "archived")?,
-        created_at: time_col(row, "created_at")?,
-        updated_at: time_col(row, "updated_at")?,
-    })
-}
-
-/// A config from its `config` and `version` columns (the column wins over
-/// the JSON's own `version`).
-pub(super) fn flag_config(row: &SqliteRow, flag: &str) -> StoreResult<FlagConfig> {
-    let text: String = col(row, "config")?;
-    let mut config: FlagConfig = from_json(&text, &format!("config of flag {flag}"))?;
-    config.version = version_col(row, "version")?;
-    Ok(config)
-}
 
 pub(super) const SEGMENT_COLUMNS: &str =
     "key, name, description, included, excluded, rules, version, created_at, updated_at";
 
-pub(super) fn segment(row: &SqliteRow) -> StoreResult<SegmentRecord> {
-    let key: String = col(row, "key")?;
-    let included: String = col(row, "included")?;
-    let excluded: String = col(row, "excluded")?;
-    let rules: String = col(row, "rules")?;
-    Ok(SegmentRecord {
-        segment: Segment {
-            included: from_json(&included, &format!("included keys of segment {key}"))?,
-            excluded: from_json(&excluded, &format!("excluded keys of segment {key}"))?,
-            rules: from_json(&rules, &format!("rules of segment {key}"))?,
-            name: col(row, "name")?,
-            description: col(row, "description")?,
-            version: version_col(row, "version")?,
-            key,
-        },
-        created_at: time_col(row, "created_at")?,
-        updated_at: time_col(row, "updated_at")?,
-    })
-}
-
 pub(super) const USER_COLUMNS: &str =
     "id, username, password_hash, role, disabled, version, created_at, updated_at";
 
-pub(super) fn user(row: &SqliteRow) -> StoreResult<UserRecord> {
-    let role: String = col(row, "role")?;
-    Ok(UserRecord {
-        id: col(row, "id")?,
-        username: col(row, "username")?,
-        password_hash: col(row, "password_hash")?,
-        role: from_name(&role, "user role")?,
-        disabled: col(row, "disabled")?,
-        version: version_col(row, "version")?,
-        created_at: time_col(row, "created_at")?,
-        updated_at: time_col(row, "updated_at")?,
-    })
-}
-
 pub(super) const TOKEN_COLUMNS: &str = "id, kind, name, role, project, environments, created_by, \
      created_at, expires_at, last_used_at, revoked_at";
-
-pub(super) fn token(row: &SqliteRow) -> StoreResult<TokenRecord> {
-    let id: String = col(row, "id")?;
-    let kind: String = col(row, "kind")?;
-    let role: Option<String> = col(row, "role")?;
-    let environments: String = col(row, "environments")?;
-    Ok(TokenRecord {
-        kind: from_name(&kind, "token kind")?,
-        role: role.map(|r| from_name(&r, "token role")).transpose()?,
-        environments: from_json(&environments, &format!("environments of token {id}"))?,
-        name: col(row, "name")?,
-        project: col(row, "project")?,
-        created_by: col(row, "created_by")?,
-        created_at: time_col(row, "created_at")?,
-        expires_at: time_col(row, "expires_at")?,
-        last_used_at: opt_time_col(row, "last_used_at")?,
-        revoked_at: opt_time_col(row, "revoked_at")?,
-        id,
-    })
-}
 
 /// Maps a unique-constraint violation to `AlreadyExists(what)`, anything
 /// else to a database error.

@@ -11,6 +11,7 @@ use crate::store::checks::{
     check_archiving, check_config_environments, check_deletable, check_version, refuse_archived,
 };
 use crate::store::codec::{enum_name, to_json, to_value, unsigned};
+use crate::store::records;
 use crate::store::{
     ChangeAction, FlagFilter, FlagRecord, Paged, ResourceKind, StoreError, StoreResult, WriteMeta,
     default_config,
@@ -36,7 +37,7 @@ pub(super) async fn flag_row(
     .fetch_optional(&mut *conn)
     .await?;
     match row {
-        Some(row) => codec::flag(&row),
+        Some(row) => records::flag(&row),
         None => {
             project_row(conn, project).await?;
             Err(StoreError::NotFound(format!("flag {key}")))
@@ -64,7 +65,7 @@ async fn config_row(
             "flag {flag} has no config in environment {environment}"
         ))
     })?;
-    codec::flag_config(&row, flag)
+    records::config(&row, "version", flag)
 }
 
 fn flag_change<'a>(
@@ -124,7 +125,7 @@ impl SqliteStore {
         .await?;
         tx.commit().await?;
         Ok(Paged {
-            items: rows.iter().map(codec::flag).collect::<StoreResult<_>>()?,
+            items: rows.iter().map(records::flag).collect::<StoreResult<_>>()?,
             total: unsigned(total, "count")?,
             page,
             per_page,
@@ -328,7 +329,7 @@ impl SqliteStore {
         rows.iter()
             .map(|row| {
                 let environment: String = codec::col(row, "environment")?;
-                Ok((environment, codec::flag_config(row, flag)?))
+                Ok((environment, records::config(row, "version", flag)?))
             })
             .collect()
     }

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 use sqlx::SqliteConnection;
-use sqlx::sqlite::SqliteRow;
 
 use super::SqliteStore;
-use super::codec::{col, nanos, timestamp};
-use crate::store::codec::{enum_name, from_json, from_name, to_json, unsigned};
+use super::codec::{col, nanos};
+use crate::store::codec::{enum_name, to_json, unsigned};
+use crate::store::records;
 use crate::store::{
     Change, ChangeAction, ChangeFilter, EnvironmentVersion, Paged, ResourceKind, StoreResult,
     WriteMeta,
@@ -105,29 +105,6 @@ pub(super) async fn record(
 const CHANGE_COLUMNS: &str = "c.id, c.project, c.environment, c.resource, c.key, c.action, \
      c.actor, c.reason, c.at, c.before, c.after";
 
-fn change(row: &SqliteRow) -> StoreResult<Change> {
-    let id = unsigned(col(row, "id")?, "changes.id")?;
-    let resource: String = col(row, "resource")?;
-    let action: String = col(row, "action")?;
-    let before: Option<String> = col(row, "before")?;
-    let after: Option<String> = col(row, "after")?;
-    let what = format!("change {id}");
-    Ok(Change {
-        project: col(row, "project")?,
-        environment: col(row, "environment")?,
-        resource: from_name(&resource, &what)?,
-        key: col(row, "key")?,
-        action: from_name(&action, &what)?,
-        actor: col(row, "actor")?,
-        reason: col(row, "reason")?,
-        at: timestamp(col(row, "at")?)?,
-        before: before.map(|b| from_json(&b, &what)).transpose()?,
-        after: after.map(|a| from_json(&a, &what)).transpose()?,
-        versions: Vec::new(),
-        id,
-    })
-}
-
 /// Fills in each change's `versions`, in the environments' order.
 async fn attach_versions(conn: &mut SqliteConnection, changes: &mut [Change]) -> StoreResult<()> {
     if changes.is_empty() {
@@ -198,7 +175,10 @@ impl SqliteStore {
         .bind(offset)
         .fetch_all(&mut *tx)
         .await?;
-        let mut items = rows.iter().map(change).collect::<StoreResult<Vec<_>>>()?;
+        let mut items = rows
+            .iter()
+            .map(records::change)
+            .collect::<StoreResult<Vec<_>>>()?;
         attach_versions(&mut tx, &mut items).await?;
         tx.commit().await?;
         Ok(Paged {
@@ -236,7 +216,7 @@ impl SqliteStore {
                 col(row, "produced")?,
                 "environment_versions.version",
             )?);
-            changes.push(change(row)?);
+            changes.push(records::change(row)?);
         }
         attach_versions(&mut tx, &mut changes).await?;
         tx.commit().await?;

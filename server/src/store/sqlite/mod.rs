@@ -9,8 +9,8 @@
 //! read transaction, which WAL gives a stable view.
 //!
 //! # Layout
-//! - `codec`: columns to records and back (timestamps as unix nanoseconds;
-//!   JSON and enum names as text through `store::codec`).
+//! - `codec`: how a row reads as `store::records::Columns` (timestamps as
+//!   unix nanoseconds, JSON and enum names as text), the column lists.
 //! - `log`: appending to the change log with its environment versions;
 //!   reading it.
 //! - `projects`: projects, environments, the default project.

@@ -9,6 +9,7 @@ use super::codec::{self, ENVIRONMENT_COLUMNS, PROJECT_COLUMNS, nanos};
 use super::log::{Bump, NewChange, record};
 use crate::store::checks::check_version;
 use crate::store::codec::{to_json, to_value, unsigned};
+use crate::store::records;
 use crate::store::{
     ChangeAction, EnvironmentRecord, ProjectRecord, ResourceKind, StoreError, StoreResult,
     WriteMeta, default_config,
@@ -29,7 +30,7 @@ pub(super) async fn project_row(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| StoreError::NotFound(format!("project {key}")))?;
-    codec::project(&row)
+    records::project(&row)
 }
 
 pub(super) async fn environment_row(
@@ -45,7 +46,7 @@ pub(super) async fn environment_row(
     .fetch_optional(&mut *conn)
     .await?;
     match row {
-        Some(row) => codec::environment(&row),
+        Some(row) => records::environment(&row),
         None => {
             project_row(conn, project).await?;
             Err(StoreError::NotFound(format!("environment {key}")))
@@ -163,7 +164,7 @@ impl SqliteStore {
         )))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(codec::project).collect()
+        rows.iter().map(records::project).collect()
     }
 
     pub(super) async fn get_project_impl(&self, key: &str) -> StoreResult<ProjectRecord> {
@@ -251,7 +252,7 @@ impl SqliteStore {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        rows.iter().map(codec::environment).collect()
+        rows.iter().map(records::environment).collect()
     }
 
     pub(super) async fn get_environment_impl(
@@ -282,7 +283,7 @@ impl SqliteStore {
         .fetch_all(&mut *tx)
         .await?;
         for row in &rows {
-            let flag = codec::flag(row)?.flag;
+            let flag = records::flag(row)?.flag;
             sqlx::query(
                 "INSERT INTO flag_configs (project, flag, environment, config, version) \
                  VALUES (?1, ?2, ?3, ?4, 1)",

@@ -8,7 +8,8 @@ use super::codec::{self, SEGMENT_COLUMNS, col, nanos};
 use super::log::{Bump, NewChange, record};
 use super::projects::{environment_row, project_row};
 use crate::store::checks::{check_version, segment_in_use};
-use crate::store::codec::{from_json, from_name, to_json, to_value};
+use crate::store::codec::{to_json, to_value};
+use crate::store::records::{self, Columns};
 use crate::store::{ChangeAction, ResourceKind, SegmentRecord, StoreError, StoreResult, WriteMeta};
 
 async fn segment_row(
@@ -24,7 +25,7 @@ async fn segment_row(
     .fetch_optional(&mut *conn)
     .await?;
     match row {
-        Some(row) => codec::segment(&row),
+        Some(row) => records::segment(&row),
         None => {
             project_row(conn, project).await?;
             Err(StoreError::NotFound(format!("segment {key}")))
@@ -42,7 +43,7 @@ async fn segments_of(
     .bind(project)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter().map(codec::segment).collect()
+    rows.iter().map(records::segment).collect()
 }
 
 fn uses_segment(config: &FlagConfig, segment: &str) -> bool {
@@ -188,7 +189,7 @@ impl SqliteStore {
         .await?;
         for row in &rows {
             let flag: String = col(row, "flag")?;
-            if uses_segment(&codec::flag_config(row, &flag)?, key) {
+            if uses_segment(&records::config(row, "version", &flag)?, key) {
                 let environment: String = col(row, "environment")?;
                 return Err(segment_in_use(key, &flag, &environment));
             }
@@ -228,13 +229,11 @@ impl SqliteStore {
         let flags = rows
             .iter()
             .map(|row| {
-                let key: String = col(row, "key")?;
-                let kind: String = col(row, "kind")?;
-                let variants: String = col(row, "variants")?;
+                let key = row.text("key")?;
                 Ok(SnapshotFlag {
-                    kind: from_name(&kind, &format!("kind of flag {key}"))?,
-                    variants: from_json(&variants, &format!("variants of flag {key}"))?,
-                    config: codec::flag_config(row, &key)?,
+                    kind: row.name("kind", &format!("kind of flag {key}"))?,
+                    variants: row.json("variants", &format!("variants of flag {key}"))?,
+                    config: records::config(row, "version", &key)?,
                     key,
                 })
             })
