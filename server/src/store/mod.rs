@@ -23,6 +23,8 @@
 //!   [`StoreError::Corrupt`].
 //! - `records`: rows into records, put together once for both backends
 //!   from the `Columns` each backend's row type provides.
+//! - `changes`: change-log entries (`NewChange`) per kind of object, with
+//!   the object's JSON before and after; each backend appends them.
 //! - `checks`: what writes check first, on every backend: `If-Match`, and
 //!   the states that refuse a write (archived flags, segments in use).
 //! - `sqlite`: the embedded default (a file in the data directory, WAL).
@@ -30,6 +32,7 @@
 //!
 //! The backends share everything but their SQL, which each writes natively.
 
+mod changes;
 mod checks;
 mod codec;
 mod model;

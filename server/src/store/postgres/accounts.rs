@@ -4,10 +4,11 @@
 use sqlx::postgres::PgPool;
 use time::OffsetDateTime;
 
-use super::write::{self, NewChange};
+use super::write;
+use crate::store::changes::NewChange;
 use crate::store::{
-    ChangeAction, ResourceKind, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord,
-    WriteMeta, checks, codec, records,
+    ChangeAction, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta, checks,
+    codec, records,
 };
 
 pub(super) async fn secret(
@@ -77,17 +78,8 @@ pub(super) async fn create_user(
     .await
     .map_err(write::exists(|| format!("user {}", user.username)))?;
     let record = records::user(&row)?;
-    let change = NewChange {
-        project: None,
-        environment: None,
-        resource: ResourceKind::User,
-        key: &record.username,
-        action: ChangeAction::Created,
-        before: None,
-        after: Some(codec::to_value(&record)?),
-        versions: Vec::new(),
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::user(&record.username, ChangeAction::Created, None, Some(&record))?;
+    write::append(&mut tx, change, Vec::new(), meta).await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -112,17 +104,13 @@ pub(super) async fn update_user(
     .fetch_one(&mut *tx)
     .await?;
     let after = records::user(&row)?;
-    let change = NewChange {
-        project: None,
-        environment: None,
-        resource: ResourceKind::User,
-        key: &user.username,
-        action: ChangeAction::Updated,
-        before: Some(codec::to_value(&before)?),
-        after: Some(codec::to_value(&after)?),
-        versions: Vec::new(),
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::user(
+        &user.username,
+        ChangeAction::Updated,
+        Some(&before),
+        Some(&after),
+    )?;
+    write::append(&mut tx, change, Vec::new(), meta).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -139,17 +127,8 @@ pub(super) async fn delete_user(
         .bind(username)
         .execute(&mut *tx)
         .await?;
-    let change = NewChange {
-        project: None,
-        environment: None,
-        resource: ResourceKind::User,
-        key: username,
-        action: ChangeAction::Deleted,
-        before: Some(codec::to_value(&before)?),
-        after: None,
-        versions: Vec::new(),
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::user(username, ChangeAction::Deleted, Some(&before), None)?;
+    write::append(&mut tx, change, Vec::new(), meta).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -192,17 +171,8 @@ pub(super) async fn create_token(
     .await
     .map_err(write::exists(|| format!("token {}", token.id)))?;
     let record = records::token(&row)?;
-    let change = NewChange {
-        project: record.project.as_deref(),
-        environment: None,
-        resource: ResourceKind::Token,
-        key: &record.id,
-        action: ChangeAction::Created,
-        before: None,
-        after: Some(codec::to_value(&record)?),
-        versions: Vec::new(),
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::token(&record, ChangeAction::Created, None, Some(&record))?;
+    write::append(&mut tx, change, Vec::new(), meta).await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -259,17 +229,8 @@ pub(super) async fn revoke_token(
         .fetch_one(&mut *tx)
         .await?;
     let after = records::token(&row)?;
-    let change = NewChange {
-        project: after.project.as_deref(),
-        environment: None,
-        resource: ResourceKind::Token,
-        key: id,
-        action: ChangeAction::Revoked,
-        before: Some(codec::to_value(&before)?),
-        after: Some(codec::to_value(&after)?),
-        versions: Vec::new(),
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::token(&after, ChangeAction::Revoked, Some(&before), Some(&after))?;
+    write::append(&mut tx, change, Vec::new(), meta).await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -5,10 +5,10 @@ use sqlx::postgres::{PgConnection, PgPool};
 use vexil_proto::FlagConfig;
 
 use super::flags;
-use super::write::{self, NewChange, ProjectLock};
+use super::write::{self, ProjectLock};
+use crate::store::changes::NewChange;
 use crate::store::{
-    ChangeAction, ResourceKind, StoreError, StoreResult, WriteMeta, checks, codec, default_config,
-    records,
+    ChangeAction, StoreError, StoreResult, WriteMeta, checks, codec, default_config, records,
 };
 
 pub(super) async fn get(
@@ -149,17 +149,8 @@ async fn write_config(
     };
     store(&mut tx, project, flag, environment, &after).await?;
     let versions = write::bump(&mut tx, project, &[environment.to_string()]).await?;
-    let entry = NewChange {
-        project: Some(project),
-        environment: Some(environment),
-        resource: ResourceKind::FlagConfig,
-        key: flag,
-        action,
-        before: Some(codec::to_value(&before)?),
-        after: Some(codec::to_value(&after)?),
-        versions,
-    };
-    write::append(&mut tx, entry, meta).await?;
+    let entry = NewChange::flag_config(project, flag, environment, action, &before, &after)?;
+    write::append(&mut tx, entry, versions, meta).await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -4,10 +4,11 @@ use sqlx::postgres::{PgConnection, PgPool};
 use vexil_proto::{Flag, FlagConfig};
 
 use super::configs;
-use super::write::{self, NewChange, ProjectLock};
+use super::write::{self, ProjectLock};
+use crate::store::changes::{NewChange, archive_action};
 use crate::store::{
-    ChangeAction, FlagFilter, FlagRecord, Paged, ResourceKind, StoreError, StoreResult, WriteMeta,
-    checks, codec, default_config, records,
+    ChangeAction, FlagFilter, FlagRecord, Paged, StoreError, StoreResult, WriteMeta, checks, codec,
+    default_config, records,
 };
 
 /// The flag list's filter, shared by its count and its page. Binds: $1
@@ -126,17 +127,14 @@ pub(super) async fn create(
         configs::store(&mut tx, project, &flag.key, environment, &config).await?;
     }
     let versions = write::bump(&mut tx, project, &environments).await?;
-    let change = NewChange {
-        project: Some(project),
-        environment: None,
-        resource: ResourceKind::Flag,
-        key: &flag.key,
-        action: ChangeAction::Created,
-        before: None,
-        after: Some(codec::to_value(&record)?),
-        versions,
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::flag(
+        project,
+        &flag.key,
+        ChangeAction::Created,
+        None,
+        Some(&record),
+    )?;
+    write::append(&mut tx, change, versions, meta).await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -170,17 +168,14 @@ pub(super) async fn update(
     .await?;
     let after = records::flag(&row)?;
     let versions = write::bump(&mut tx, project, &environments).await?;
-    let change = NewChange {
-        project: Some(project),
-        environment: None,
-        resource: ResourceKind::Flag,
-        key: &flag.key,
-        action: ChangeAction::Updated,
-        before: Some(codec::to_value(&before)?),
-        after: Some(codec::to_value(&after)?),
-        versions,
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::flag(
+        project,
+        &flag.key,
+        ChangeAction::Updated,
+        Some(&before),
+        Some(&after),
+    )?;
+    write::append(&mut tx, change, versions, meta).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -208,21 +203,14 @@ pub(super) async fn set_archived(
     .await?;
     let after = records::flag(&row)?;
     let versions = write::bump(&mut tx, project, &environments).await?;
-    let change = NewChange {
-        project: Some(project),
-        environment: None,
-        resource: ResourceKind::Flag,
+    let change = NewChange::flag(
+        project,
         key,
-        action: if archived {
-            ChangeAction::Archived
-        } else {
-            ChangeAction::Restored
-        },
-        before: Some(codec::to_value(&before)?),
-        after: Some(codec::to_value(&after)?),
-        versions,
-    };
-    write::append(&mut tx, change, meta).await?;
+        archive_action(archived),
+        Some(&before),
+        Some(&after),
+    )?;
+    write::append(&mut tx, change, versions, meta).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -243,17 +231,8 @@ pub(super) async fn delete(
         .execute(&mut *tx)
         .await?;
     let versions = write::bump(&mut tx, project, &environments).await?;
-    let change = NewChange {
-        project: Some(project),
-        environment: None,
-        resource: ResourceKind::Flag,
-        key,
-        action: ChangeAction::Deleted,
-        before: Some(codec::to_value(&before)?),
-        after: None,
-        versions,
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::flag(project, key, ChangeAction::Deleted, Some(&before), None)?;
+    write::append(&mut tx, change, versions, meta).await?;
     tx.commit().await?;
     Ok(())
 }

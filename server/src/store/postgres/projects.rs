@@ -6,10 +6,11 @@ use sqlx::postgres::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use vexil_proto::{Environment, Project};
 
-use super::write::{self, NewChange, ProjectLock};
+use super::write::{self, ProjectLock};
+use crate::store::changes::NewChange;
 use crate::store::{
-    ChangeAction, EnvironmentRecord, EnvironmentVersion, ProjectRecord, ResourceKind, StoreResult,
-    WriteMeta, checks, codec, default_config, records,
+    ChangeAction, EnvironmentRecord, EnvironmentVersion, ProjectRecord, StoreResult, WriteMeta,
+    checks, codec, default_config, records,
 };
 
 /// The settings row saying the default project was created once; deleting
@@ -115,17 +116,8 @@ async fn create_in(
             version: created.environment.version,
         });
     }
-    let change = NewChange {
-        project: Some(&project.key),
-        environment: None,
-        resource: ResourceKind::Project,
-        key: &project.key,
-        action: ChangeAction::Created,
-        before: None,
-        after: Some(codec::to_value(&record)?),
-        versions,
-    };
-    write::append(conn, change, meta).await?;
+    let change = NewChange::project(&project.key, ChangeAction::Created, None, Some(&record))?;
+    write::append(conn, change, versions, meta).await?;
     Ok(record)
 }
 
@@ -148,17 +140,13 @@ pub(super) async fn update(
     .fetch_one(&mut *tx)
     .await?;
     let after = records::project(&row)?;
-    let change = NewChange {
-        project: Some(&project.key),
-        environment: None,
-        resource: ResourceKind::Project,
-        key: &project.key,
-        action: ChangeAction::Updated,
-        before: Some(codec::to_value(&before)?),
-        after: Some(codec::to_value(&after)?),
-        versions: Vec::new(),
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::project(
+        &project.key,
+        ChangeAction::Updated,
+        Some(&before),
+        Some(&after),
+    )?;
+    write::append(&mut tx, change, Vec::new(), meta).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -171,17 +159,8 @@ pub(super) async fn delete(pool: &PgPool, key: &str, meta: &WriteMeta) -> StoreR
         .bind(key)
         .execute(&mut *tx)
         .await?;
-    let change = NewChange {
-        project: Some(key),
-        environment: None,
-        resource: ResourceKind::Project,
-        key,
-        action: ChangeAction::Deleted,
-        before: Some(codec::to_value(&before)?),
-        after: None,
-        versions: Vec::new(),
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::project(key, ChangeAction::Deleted, Some(&before), None)?;
+    write::append(&mut tx, change, Vec::new(), meta).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -230,20 +209,18 @@ pub(super) async fn create_environment(
     // so every flag, committed before or after, gets a config here.
     write::lock_project(&mut tx, project, ProjectLock::Update).await?;
     let record = insert_environment(&mut tx, project, environment, meta).await?;
-    let change = NewChange {
-        project: Some(project),
-        environment: Some(&environment.key),
-        resource: ResourceKind::Environment,
-        key: &environment.key,
-        action: ChangeAction::Created,
-        before: None,
-        after: Some(codec::to_value(&record)?),
-        versions: vec![EnvironmentVersion {
-            environment: environment.key.clone(),
-            version: record.environment.version,
-        }],
-    };
-    write::append(&mut tx, change, meta).await?;
+    let versions = vec![EnvironmentVersion {
+        environment: environment.key.clone(),
+        version: record.environment.version,
+    }];
+    let change = NewChange::environment(
+        project,
+        &environment.key,
+        ChangeAction::Created,
+        None,
+        Some(&record),
+    )?;
+    write::append(&mut tx, change, versions, meta).await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -317,20 +294,18 @@ pub(super) async fn update_environment(
     .fetch_one(&mut *tx)
     .await?;
     let after = records::environment(&row)?;
-    let change = NewChange {
-        project: Some(project),
-        environment: Some(&environment.key),
-        resource: ResourceKind::Environment,
-        key: &environment.key,
-        action: ChangeAction::Updated,
-        before: Some(codec::to_value(&before)?),
-        after: Some(codec::to_value(&after)?),
-        versions: vec![EnvironmentVersion {
-            environment: environment.key.clone(),
-            version: after.environment.version,
-        }],
-    };
-    write::append(&mut tx, change, meta).await?;
+    let versions = vec![EnvironmentVersion {
+        environment: environment.key.clone(),
+        version: after.environment.version,
+    }];
+    let change = NewChange::environment(
+        project,
+        &environment.key,
+        ChangeAction::Updated,
+        Some(&before),
+        Some(&after),
+    )?;
+    write::append(&mut tx, change, versions, meta).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -350,17 +325,8 @@ pub(super) async fn delete_environment(
         .bind(key)
         .execute(&mut *tx)
         .await?;
-    let change = NewChange {
-        project: Some(project),
-        environment: Some(key),
-        resource: ResourceKind::Environment,
-        key,
-        action: ChangeAction::Deleted,
-        before: Some(codec::to_value(&before)?),
-        after: None,
-        versions: Vec::new(),
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::environment(project, key, ChangeAction::Deleted, Some(&before), None)?;
+    write::append(&mut tx, change, Vec::new(), meta).await?;
     tx.commit().await?;
     Ok(())
 }

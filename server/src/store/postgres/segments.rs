@@ -4,10 +4,10 @@
 use sqlx::postgres::{PgConnection, PgPool};
 use vexil_proto::Segment;
 
-use super::write::{self, NewChange, ProjectLock};
+use super::write::{self, ProjectLock};
+use crate::store::changes::NewChange;
 use crate::store::{
-    ChangeAction, ResourceKind, SegmentRecord, StoreError, StoreResult, WriteMeta, checks, codec,
-    records,
+    ChangeAction, SegmentRecord, StoreError, StoreResult, WriteMeta, checks, codec, records,
 };
 
 pub(super) async fn list(pool: &PgPool, project: &str) -> StoreResult<Vec<SegmentRecord>> {
@@ -63,17 +63,14 @@ pub(super) async fn create(
     .map_err(write::exists(|| format!("segment {}", segment.key)))?;
     let record = records::segment(&row)?;
     let versions = write::bump(&mut tx, project, &environments).await?;
-    let change = NewChange {
-        project: Some(project),
-        environment: None,
-        resource: ResourceKind::Segment,
-        key: &segment.key,
-        action: ChangeAction::Created,
-        before: None,
-        after: Some(codec::to_value(&record)?),
-        versions,
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::segment(
+        project,
+        &segment.key,
+        ChangeAction::Created,
+        None,
+        Some(&record),
+    )?;
+    write::append(&mut tx, change, versions, meta).await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -104,17 +101,14 @@ pub(super) async fn update(
     .await?;
     let after = records::segment(&row)?;
     let versions = write::bump(&mut tx, project, &environments).await?;
-    let change = NewChange {
-        project: Some(project),
-        environment: None,
-        resource: ResourceKind::Segment,
-        key: &segment.key,
-        action: ChangeAction::Updated,
-        before: Some(codec::to_value(&before)?),
-        after: Some(codec::to_value(&after)?),
-        versions,
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::segment(
+        project,
+        &segment.key,
+        ChangeAction::Updated,
+        Some(&before),
+        Some(&after),
+    )?;
+    write::append(&mut tx, change, versions, meta).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -150,17 +144,8 @@ pub(super) async fn delete(
         .execute(&mut *tx)
         .await?;
     let versions = write::bump(&mut tx, project, &environments).await?;
-    let change = NewChange {
-        project: Some(project),
-        environment: None,
-        resource: ResourceKind::Segment,
-        key,
-        action: ChangeAction::Deleted,
-        before: Some(codec::to_value(&before)?),
-        after: None,
-        versions,
-    };
-    write::append(&mut tx, change, meta).await?;
+    let change = NewChange::segment(project, key, ChangeAction::Deleted, Some(&before), None)?;
+    write::append(&mut tx, change, versions, meta).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -16,13 +16,12 @@
 //! could commit first). Nothing is locked after that lock, so it cannot be
 //! part of a deadlock.
 
-use serde_json::Value;
 use sqlx::postgres::{PgConnection, PgPool};
 use sqlx::{Postgres, Transaction};
 
+use crate::store::changes::NewChange;
 use crate::store::{
-    ChangeAction, EnvironmentRecord, EnvironmentVersion, ProjectRecord, ResourceKind, StoreError,
-    StoreResult, WriteMeta,
+    EnvironmentRecord, EnvironmentVersion, ProjectRecord, StoreError, StoreResult, WriteMeta,
 };
 use crate::store::{codec, records};
 
@@ -128,25 +127,13 @@ pub(super) fn keys(environments: &[EnvironmentRecord]) -> Vec<String> {
         .collect()
 }
 
-/// One change-log entry about to be appended.
-#[derive(Debug)]
-pub(super) struct NewChange<'a> {
-    pub project: Option<&'a str>,
-    pub environment: Option<&'a str>,
-    pub resource: ResourceKind,
-    pub key: &'a str,
-    pub action: ChangeAction,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    /// The environment versions the change produced, in creation order.
-    pub versions: Vec<EnvironmentVersion>,
-}
-
-/// Appends the change (and the environment versions it produced) as the
-/// last step of a write; returns its id.
+/// Appends the change and `versions`, the environment versions it
+/// produced (in creation order), as the last step of a write; returns its
+/// id.
 pub(super) async fn append(
     conn: &mut PgConnection,
     change: NewChange<'_>,
+    versions: Vec<EnvironmentVersion>,
     meta: &WriteMeta,
 ) -> StoreResult<u64> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -170,14 +157,9 @@ pub(super) async fn append(
     .bind(change.after)
     .fetch_one(&mut *conn)
     .await?;
-    if let (Some(project), false) = (change.project, change.versions.is_empty()) {
-        let environments: Vec<&str> = change
-            .versions
-            .iter()
-            .map(|v| v.environment.as_str())
-            .collect();
-        let numbers = change
-            .versions
+    if let (Some(project), false) = (change.project, versions.is_empty()) {
+        let environments: Vec<&str> = versions.iter().map(|v| v.environment.as_str()).collect();
+        let numbers = versions
             .iter()
             .map(|v| codec::signed(v.version))
             .collect::<StoreResult<Vec<_>>>()?;

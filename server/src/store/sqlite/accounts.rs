@@ -7,14 +7,14 @@ use time::OffsetDateTime;
 
 use super::SqliteStore;
 use super::codec::{self, TOKEN_COLUMNS, USER_COLUMNS, nanos};
-use super::log::{Bump, NewChange, record};
+use super::log::{Bump, record};
 use super::projects::project_row;
+use crate::store::changes::NewChange;
 use crate::store::checks::check_version;
-use crate::store::codec::{enum_name, to_json, to_value, unsigned};
+use crate::store::codec::{enum_name, to_json, unsigned};
 use crate::store::records;
 use crate::store::{
-    ChangeAction, ResourceKind, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord,
-    WriteMeta,
+    ChangeAction, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta,
 };
 
 async fn user_row(conn: &mut SqliteConnection, username: &str) -> StoreResult<UserRecord> {
@@ -37,40 +37,6 @@ async fn token_row(conn: &mut SqliteConnection, id: &str) -> StoreResult<TokenRe
     .await?
     .ok_or_else(|| StoreError::NotFound(format!("token {id}")))?;
     records::token(&row)
-}
-
-fn user_change<'a>(
-    username: &'a str,
-    action: ChangeAction,
-    before: Option<&UserRecord>,
-    after: Option<&UserRecord>,
-) -> StoreResult<NewChange<'a>> {
-    Ok(NewChange {
-        project: None,
-        environment: None,
-        resource: ResourceKind::User,
-        key: username,
-        action,
-        before: before.map(to_value).transpose()?,
-        after: after.map(to_value).transpose()?,
-    })
-}
-
-fn token_change<'a>(
-    token: &'a TokenRecord,
-    action: ChangeAction,
-    before: Option<&TokenRecord>,
-    after: Option<&TokenRecord>,
-) -> StoreResult<NewChange<'a>> {
-    Ok(NewChange {
-        project: token.project.as_deref(),
-        environment: None,
-        resource: ResourceKind::Token,
-        key: &token.id,
-        action,
-        before: before.map(to_value).transpose()?,
-        after: after.map(to_value).transpose()?,
-    })
 }
 
 impl SqliteStore {
@@ -147,7 +113,7 @@ impl SqliteStore {
         .await
         .map_err(codec::unique(|| format!("user {}", user.username)))?;
         let created = user_row(&mut tx, &user.username).await?;
-        let change = user_change(&user.username, ChangeAction::Created, None, Some(&created))?;
+        let change = NewChange::user(&user.username, ChangeAction::Created, None, Some(&created))?;
         record(&mut tx, meta, change, Bump::Nothing).await?;
         tx.commit().await?;
         Ok(created)
@@ -174,7 +140,7 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         let after = user_row(&mut tx, &user.username).await?;
-        let change = user_change(
+        let change = NewChange::user(
             &user.username,
             ChangeAction::Updated,
             Some(&before),
@@ -197,7 +163,7 @@ impl SqliteStore {
             .bind(username)
             .execute(&mut *tx)
             .await?;
-        let change = user_change(username, ChangeAction::Deleted, Some(&before), None)?;
+        let change = NewChange::user(username, ChangeAction::Deleted, Some(&before), None)?;
         record(&mut tx, meta, change, Bump::Nothing).await?;
         tx.commit().await?;
         Ok(())
@@ -230,7 +196,7 @@ impl SqliteStore {
         .await
         .map_err(codec::unique(|| format!("token {}", token.id)))?;
         let created = token_row(&mut tx, &token.id).await?;
-        let change = token_change(&created, ChangeAction::Created, None, Some(&created))?;
+        let change = NewChange::token(&created, ChangeAction::Created, None, Some(&created))?;
         record(&mut tx, meta, change, Bump::Nothing).await?;
         tx.commit().await?;
         Ok(created)
@@ -280,7 +246,7 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await?;
         let after = token_row(&mut tx, id).await?;
-        let change = token_change(&after, ChangeAction::Revoked, Some(&before), Some(&after))?;
+        let change = NewChange::token(&after, ChangeAction::Revoked, Some(&before), Some(&after))?;
         record(&mut tx, meta, change, Bump::Nothing).await?;
         tx.commit().await?;
         Ok(after)

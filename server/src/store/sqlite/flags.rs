@@ -5,16 +5,16 @@ use vexil_proto::{Flag, FlagConfig};
 
 use super::SqliteStore;
 use super::codec::{self, FLAG_COLUMNS, nanos};
-use super::log::{Bump, NewChange, record};
+use super::log::{Bump, record};
 use super::projects::{environment_row, project_row};
+use crate::store::changes::{NewChange, archive_action};
 use crate::store::checks::{
     check_archiving, check_config_environments, check_deletable, check_version, refuse_archived,
 };
-use crate::store::codec::{enum_name, to_json, to_value, unsigned};
+use crate::store::codec::{enum_name, to_json, unsigned};
 use crate::store::records;
 use crate::store::{
-    ChangeAction, FlagFilter, FlagRecord, Paged, ResourceKind, StoreError, StoreResult, WriteMeta,
-    default_config,
+    ChangeAction, FlagFilter, FlagRecord, Paged, StoreError, StoreResult, WriteMeta, default_config,
 };
 
 /// What a config write does: replace the config, or flip `enabled` only.
@@ -66,24 +66,6 @@ async fn config_row(
         ))
     })?;
     records::config(&row, "version", flag)
-}
-
-fn flag_change<'a>(
-    project: &'a str,
-    key: &'a str,
-    action: ChangeAction,
-    before: Option<&FlagRecord>,
-    after: Option<&FlagRecord>,
-) -> StoreResult<NewChange<'a>> {
-    Ok(NewChange {
-        project: Some(project),
-        environment: None,
-        resource: ResourceKind::Flag,
-        key,
-        action,
-        before: before.map(to_value).transpose()?,
-        after: after.map(to_value).transpose()?,
-    })
 }
 
 const FLAG_FILTER: &str = "project = ?1 AND archived = ?2 \
@@ -189,7 +171,7 @@ impl SqliteStore {
             .await?;
         }
         let created = flag_row(&mut tx, project, &flag.key).await?;
-        let change = flag_change(
+        let change = NewChange::flag(
             project,
             &flag.key,
             ChangeAction::Created,
@@ -229,7 +211,7 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         let after = flag_row(&mut tx, project, &flag.key).await?;
-        let change = flag_change(
+        let change = NewChange::flag(
             project,
             &flag.key,
             ChangeAction::Updated,
@@ -263,12 +245,8 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         let after = flag_row(&mut tx, project, key).await?;
-        let action = if archived {
-            ChangeAction::Archived
-        } else {
-            ChangeAction::Restored
-        };
-        let change = flag_change(project, key, action, Some(&before), Some(&after))?;
+        let action = archive_action(archived);
+        let change = NewChange::flag(project, key, action, Some(&before), Some(&after))?;
         record(&mut tx, meta, change, Bump::Project(project)).await?;
         tx.commit().await?;
         Ok(after)
@@ -289,7 +267,7 @@ impl SqliteStore {
             .bind(key)
             .execute(&mut *tx)
             .await?;
-        let change = flag_change(project, key, ChangeAction::Deleted, Some(&before), None)?;
+        let change = NewChange::flag(project, key, ChangeAction::Deleted, Some(&before), None)?;
         record(&mut tx, meta, change, Bump::Project(project)).await?;
         tx.commit().await?;
         Ok(())
@@ -379,15 +357,7 @@ impl SqliteStore {
         )
         .execute(&mut *tx)
         .await?;
-        let change = NewChange {
-            project: Some(project),
-            environment: Some(environment),
-            resource: ResourceKind::FlagConfig,
-            key: flag,
-            action,
-            before: Some(to_value(&before)?),
-            after: Some(to_value(&after)?),
-        };
+        let change = NewChange::flag_config(project, flag, environment, action, &before, &after)?;
         record(
             &mut tx,
             meta,

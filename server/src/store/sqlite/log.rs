@@ -4,30 +4,14 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
 use sqlx::SqliteConnection;
 
 use super::SqliteStore;
 use super::codec::{col, nanos};
+use crate::store::changes::NewChange;
 use crate::store::codec::{enum_name, to_json, unsigned};
 use crate::store::records;
-use crate::store::{
-    Change, ChangeAction, ChangeFilter, EnvironmentVersion, Paged, ResourceKind, StoreResult,
-    WriteMeta,
-};
-
-/// A change about to be appended; the actor, reason and time come from the
-/// write's [`WriteMeta`].
-#[derive(Debug)]
-pub(super) struct NewChange<'a> {
-    pub project: Option<&'a str>,
-    pub environment: Option<&'a str>,
-    pub resource: ResourceKind,
-    pub key: &'a str,
-    pub action: ChangeAction,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-}
+use crate::store::{Change, ChangeFilter, EnvironmentVersion, Paged, StoreResult, WriteMeta};
 
 /// Which environment versions a change produces.
 #[derive(Debug, Clone, Copy)]

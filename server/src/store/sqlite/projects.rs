@@ -6,13 +6,14 @@ use vexil_proto::{Environment, Project};
 
 use super::SqliteStore;
 use super::codec::{self, ENVIRONMENT_COLUMNS, PROJECT_COLUMNS, nanos};
-use super::log::{Bump, NewChange, record};
+use super::log::{Bump, record};
+use crate::store::changes::NewChange;
 use crate::store::checks::check_version;
-use crate::store::codec::{to_json, to_value, unsigned};
+use crate::store::codec::{to_json, unsigned};
 use crate::store::records;
 use crate::store::{
-    ChangeAction, EnvironmentRecord, ProjectRecord, ResourceKind, StoreError, StoreResult,
-    WriteMeta, default_config,
+    ChangeAction, EnvironmentRecord, ProjectRecord, StoreError, StoreResult, WriteMeta,
+    default_config,
 };
 
 /// The settings row saying the default project was created once; deleting
@@ -101,15 +102,7 @@ async fn create_project_in(
         insert_environment(conn, &project.key, environment, at).await?;
     }
     let created = project_row(conn, &project.key).await?;
-    let change = NewChange {
-        project: Some(&project.key),
-        environment: None,
-        resource: ResourceKind::Project,
-        key: &project.key,
-        action: ChangeAction::Created,
-        before: None,
-        after: Some(to_value(&created)?),
-    };
+    let change = NewChange::project(&project.key, ChangeAction::Created, None, Some(&created))?;
     record(conn, meta, change, Bump::Created(&project.key, None)).await?;
     Ok(created)
 }
@@ -203,15 +196,12 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         let after = project_row(&mut tx, &project.key).await?;
-        let change = NewChange {
-            project: Some(&project.key),
-            environment: None,
-            resource: ResourceKind::Project,
-            key: &project.key,
-            action: ChangeAction::Updated,
-            before: Some(to_value(&before)?),
-            after: Some(to_value(&after)?),
-        };
+        let change = NewChange::project(
+            &project.key,
+            ChangeAction::Updated,
+            Some(&before),
+            Some(&after),
+        )?;
         record(&mut tx, meta, change, Bump::Nothing).await?;
         tx.commit().await?;
         Ok(after)
@@ -225,15 +215,7 @@ impl SqliteStore {
             .bind(key)
             .execute(&mut *tx)
             .await?;
-        let change = NewChange {
-            project: Some(key),
-            environment: None,
-            resource: ResourceKind::Project,
-            key,
-            action: ChangeAction::Deleted,
-            before: Some(to_value(&before)?),
-            after: None,
-        };
+        let change = NewChange::project(key, ChangeAction::Deleted, Some(&before), None)?;
         record(&mut tx, meta, change, Bump::Nothing).await?;
         tx.commit().await?;
         Ok(())
@@ -296,15 +278,13 @@ impl SqliteStore {
             .await?;
         }
         let created = environment_row(&mut tx, project, &environment.key).await?;
-        let change = NewChange {
-            project: Some(project),
-            environment: Some(&environment.key),
-            resource: ResourceKind::Environment,
-            key: &environment.key,
-            action: ChangeAction::Created,
-            before: None,
-            after: Some(to_value(&created)?),
-        };
+        let change = NewChange::environment(
+            project,
+            &environment.key,
+            ChangeAction::Created,
+            None,
+            Some(&created),
+        )?;
         let bump = Bump::Created(project, Some(&environment.key));
         record(&mut tx, meta, change, bump).await?;
         tx.commit().await?;
@@ -335,15 +315,13 @@ impl SqliteStore {
         // "one more than before" exact.
         let mut after = environment_row(&mut tx, project, &environment.key).await?;
         after.environment.version += 1;
-        let change = NewChange {
-            project: Some(project),
-            environment: Some(&environment.key),
-            resource: ResourceKind::Environment,
-            key: &environment.key,
-            action: ChangeAction::Updated,
-            before: Some(to_value(&before)?),
-            after: Some(to_value(&after)?),
-        };
+        let change = NewChange::environment(
+            project,
+            &environment.key,
+            ChangeAction::Updated,
+            Some(&before),
+            Some(&after),
+        )?;
         record(
             &mut tx,
             meta,
@@ -369,15 +347,8 @@ impl SqliteStore {
             .bind(key)
             .execute(&mut *tx)
             .await?;
-        let change = NewChange {
-            project: Some(project),
-            environment: Some(key),
-            resource: ResourceKind::Environment,
-            key,
-            action: ChangeAction::Deleted,
-            before: Some(to_value(&before)?),
-            after: None,
-        };
+        let change =
+            NewChange::environment(project, key, ChangeAction::Deleted, Some(&before), None)?;
         record(&mut tx, meta, change, Bump::Nothing).await?;
         tx.commit().await?;
         Ok(())

@@ -5,12 +5,13 @@ use vexil_proto::{FlagConfig, Operator, Segment, Snapshot, SnapshotFlag};
 
 use super::SqliteStore;
 use super::codec::{self, SEGMENT_COLUMNS, col, nanos};
-use super::log::{Bump, NewChange, record};
+use super::log::{Bump, record};
 use super::projects::{environment_row, project_row};
+use crate::store::changes::NewChange;
 use crate::store::checks::{check_version, segment_in_use};
-use crate::store::codec::{to_json, to_value};
+use crate::store::codec::to_json;
 use crate::store::records::{self, Columns};
-use crate::store::{ChangeAction, ResourceKind, SegmentRecord, StoreError, StoreResult, WriteMeta};
+use crate::store::{ChangeAction, SegmentRecord, StoreError, StoreResult, WriteMeta};
 
 async fn segment_row(
     conn: &mut SqliteConnection,
@@ -54,24 +55,6 @@ fn uses_segment(config: &FlagConfig, segment: &str) -> bool {
         .filter(|clause| clause.op == Operator::InSegment)
         .flat_map(|clause| &clause.values)
         .any(|value| value.as_str() == Some(segment))
-}
-
-fn segment_change<'a>(
-    project: &'a str,
-    key: &'a str,
-    action: ChangeAction,
-    before: Option<&SegmentRecord>,
-    after: Option<&SegmentRecord>,
-) -> StoreResult<NewChange<'a>> {
-    Ok(NewChange {
-        project: Some(project),
-        environment: None,
-        resource: ResourceKind::Segment,
-        key,
-        action,
-        before: before.map(to_value).transpose()?,
-        after: after.map(to_value).transpose()?,
-    })
 }
 
 impl SqliteStore {
@@ -120,7 +103,7 @@ impl SqliteStore {
         .await
         .map_err(codec::unique(|| format!("segment {}", segment.key)))?;
         let created = segment_row(&mut tx, project, &segment.key).await?;
-        let change = segment_change(
+        let change = NewChange::segment(
             project,
             &segment.key,
             ChangeAction::Created,
@@ -157,7 +140,7 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         let after = segment_row(&mut tx, project, &segment.key).await?;
-        let change = segment_change(
+        let change = NewChange::segment(
             project,
             &segment.key,
             ChangeAction::Updated,
@@ -199,7 +182,7 @@ impl SqliteStore {
             .bind(key)
             .execute(&mut *tx)
             .await?;
-        let change = segment_change(project, key, ChangeAction::Deleted, Some(&before), None)?;
+        let change = NewChange::segment(project, key, ChangeAction::Deleted, Some(&before), None)?;
         record(&mut tx, meta, change, Bump::Project(project)).await?;
         tx.commit().await?;
         Ok(())
