@@ -61,3 +61,32 @@ pub(super) fn unsigned(value: i64, what: &str) -> StoreResult<u64> {
 pub(super) fn signed(value: u64) -> StoreResult<i64> {
     i64::try_from(value).map_err(|_| StoreError::Corrupt(format!("version {value} too large")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ChangeAction, Role};
+
+    #[track_caller]
+    fn assert_corrupt<T: std::fmt::Debug>(result: StoreResult<T>) {
+        assert!(matches!(result, Err(StoreError::Corrupt(_))), "{result:?}");
+    }
+
+    #[test]
+    fn enums_round_trip_by_name() {
+        assert_eq!(enum_name(&ChangeAction::Toggled).unwrap(), "toggled");
+        assert_eq!(from_name::<Role>("admin", "role").unwrap(), Role::Admin);
+        assert_corrupt(from_name::<Role>("root", "role"));
+        assert_corrupt(enum_name(&vec![1]));
+    }
+
+    #[test]
+    fn bad_stored_data_is_corrupt() {
+        assert_corrupt(from_json::<Vec<String>>("[1", "tags"));
+        assert_corrupt(from_value::<Vec<String>>(Value::Bool(true), "tags"));
+        assert_corrupt(unsigned(-1, "version"));
+        assert_corrupt(signed(u64::MAX));
+        assert_eq!(unsigned(7, "version").unwrap(), 7);
+        assert_eq!(signed(7).unwrap(), 7);
+    }
+}

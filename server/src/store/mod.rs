@@ -27,14 +27,19 @@
 //!   the object's JSON before and after; each backend appends them.
 //! - `checks`: what writes check first, on every backend: `If-Match`, and
 //!   the states that refuse a write (archived flags, segments in use).
+//! - `configs`: the configs a new flag starts with, and what the two
+//!   config writes (replace, toggle) make of the current one.
+//! - `bootstrap`: the `default` project a fresh install starts with.
 //! - `sqlite`: the embedded default (a file in the data directory, WAL).
 //! - `postgres`: the production backend; any number of replicas share it.
 //!
 //! The backends share everything but their SQL, which each writes natively.
 
+mod bootstrap;
 mod changes;
 mod checks;
 mod codec;
+mod configs;
 mod model;
 pub mod postgres;
 mod records;

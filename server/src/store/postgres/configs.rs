@@ -7,9 +7,8 @@ use vexil_proto::FlagConfig;
 use super::flags;
 use super::write::{self, ProjectLock};
 use crate::store::changes::NewChange;
-use crate::store::{
-    ChangeAction, StoreError, StoreResult, WriteMeta, checks, codec, default_config, records,
-};
+use crate::store::configs::ConfigWrite;
+use crate::store::{StoreError, StoreResult, WriteMeta, checks, codec, default_config, records};
 
 pub(super) async fn get(
     pool: &PgPool,
@@ -62,60 +61,15 @@ pub(super) async fn list(
         .collect()
 }
 
-pub(super) async fn put(
+/// `put_flag_config` and `set_flag_enabled`: one write to a flag's config
+/// in one environment, bumping the config's version and its environment's.
+pub(super) async fn write_config(
     pool: &PgPool,
     project: &str,
     flag: &str,
     environment: &str,
-    config: &FlagConfig,
+    edit: ConfigWrite<'_>,
     meta: &WriteMeta,
-) -> StoreResult<FlagConfig> {
-    write_config(
-        pool,
-        project,
-        flag,
-        environment,
-        meta,
-        ChangeAction::Updated,
-        |_| config.clone(),
-    )
-    .await
-}
-
-pub(super) async fn set_enabled(
-    pool: &PgPool,
-    project: &str,
-    flag: &str,
-    environment: &str,
-    enabled: bool,
-    meta: &WriteMeta,
-) -> StoreResult<FlagConfig> {
-    write_config(
-        pool,
-        project,
-        flag,
-        environment,
-        meta,
-        ChangeAction::Toggled,
-        |old| FlagConfig {
-            enabled,
-            ..old.clone()
-        },
-    )
-    .await
-}
-
-/// One write to a flag's config in one environment: `change` makes the new
-/// config from the current one; its version becomes the current one's plus
-/// one.
-async fn write_config(
-    pool: &PgPool,
-    project: &str,
-    flag: &str,
-    environment: &str,
-    meta: &WriteMeta,
-    action: ChangeAction,
-    change: impl FnOnce(&FlagConfig) -> FlagConfig,
 ) -> StoreResult<FlagConfig> {
     let mut tx = write::begin(pool).await?;
     write::lock_project(&mut tx, project, ProjectLock::Share).await?;
@@ -143,10 +97,7 @@ async fn write_config(
     .unwrap_or_else(|| default_config(&record.flag));
     checks::check_version(meta, before.version)?;
     checks::refuse_archived(&record)?;
-    let after = FlagConfig {
-        version: before.version + 1,
-        ..change(&before)
-    };
+    let (after, action) = edit.apply(&before);
     store(&mut tx, project, flag, environment, &after).await?;
     let versions = write::bump(&mut tx, project, &[environment.to_string()]).await?;
     let entry = NewChange::flag_config(project, flag, environment, action, &before, &after)?;

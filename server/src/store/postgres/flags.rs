@@ -6,9 +6,10 @@ use vexil_proto::{Flag, FlagConfig};
 use super::configs;
 use super::write::{self, ProjectLock};
 use crate::store::changes::{NewChange, archive_action};
+use crate::store::configs::initial_config;
 use crate::store::{
     ChangeAction, FlagFilter, FlagRecord, Paged, StoreError, StoreResult, WriteMeta, checks, codec,
-    default_config, records,
+    records,
 };
 
 /// The flag list's filter, shared by its count and its page. Binds: $1
@@ -116,14 +117,7 @@ pub(super) async fn create(
     .map_err(write::exists(|| format!("flag {}", flag.key)))?;
     let record = records::flag(&row)?;
     for environment in &environments {
-        // The last config given for an environment wins.
-        let config = match configs.iter().rev().find(|(e, _)| e == environment) {
-            Some((_, config)) => FlagConfig {
-                version: 1,
-                ..config.clone()
-            },
-            None => default_config(flag),
-        };
+        let config = initial_config(flag, configs, environment);
         configs::store(&mut tx, project, &flag.key, environment, &config).await?;
     }
     let versions = write::bump(&mut tx, project, &environments).await?;

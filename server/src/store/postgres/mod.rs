@@ -38,6 +38,7 @@ use sqlx::{ConnectOptions, Connection};
 use time::OffsetDateTime;
 use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
 
+use super::configs::ConfigWrite;
 use super::{
     Change, ChangeFilter, EnvironmentRecord, FlagFilter, FlagRecord, Paged, ProjectRecord,
     SegmentRecord, Store, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta,
@@ -239,7 +240,8 @@ impl Store for PostgresStore {
         config: &FlagConfig,
         meta: &WriteMeta,
     ) -> StoreResult<FlagConfig> {
-        configs::put(&self.pool, project, flag, environment, config, meta).await
+        let edit = ConfigWrite::Put(config);
+        configs::write_config(&self.pool, project, flag, environment, edit, meta).await
     }
 
     async fn set_flag_enabled(
@@ -250,7 +252,8 @@ impl Store for PostgresStore {
         enabled: bool,
         meta: &WriteMeta,
     ) -> StoreResult<FlagConfig> {
-        configs::set_enabled(&self.pool, project, flag, environment, enabled, meta).await
+        let edit = ConfigWrite::Enabled(enabled);
+        configs::write_config(&self.pool, project, flag, environment, edit, meta).await
     }
 
     async fn list_segments(&self, project: &str) -> StoreResult<Vec<SegmentRecord>> {

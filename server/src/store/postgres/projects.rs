@@ -7,15 +7,12 @@ use time::OffsetDateTime;
 use vexil_proto::{Environment, Project};
 
 use super::write::{self, ProjectLock};
+use crate::store::bootstrap::{BOOTSTRAPPED, default_project};
 use crate::store::changes::NewChange;
 use crate::store::{
     ChangeAction, EnvironmentRecord, EnvironmentVersion, ProjectRecord, StoreResult, WriteMeta,
     checks, codec, default_config, records,
 };
-
-/// The settings row saying the default project was created once; deleting
-/// that project later does not bring it back.
-const BOOTSTRAPPED: &str = "vexil:default-project-created";
 
 /// Creates the `default` project with `development`, `staging` and
 /// `production` the first time any replica starts on the database. Replicas
@@ -33,29 +30,14 @@ pub(super) async fn bootstrap(pool: &PgPool, now: OffsetDateTime) -> StoreResult
     if claimed.rows_affected() == 0 {
         return Ok(());
     }
-    let project = Project {
-        key: "default".into(),
-        name: "Default".into(),
-        description: String::new(),
-    };
-    let environment = |key: &str, name: &str, production| Environment {
-        key: key.into(),
-        name: name.into(),
-        production,
-        version: 1,
-    };
-    let environments = [
-        environment("development", "Development", false),
-        environment("staging", "Staging", false),
-        environment("production", "Production", true),
-    ];
-    let meta = WriteMeta {
-        actor: "system".into(),
-        reason: Some("fresh install".into()),
-        at: now,
-        expected_version: None,
-    };
-    create_in(&mut tx, &project, &environments, &meta).await?;
+    let default = default_project(now);
+    create_in(
+        &mut tx,
+        &default.project,
+        &default.environments,
+        &default.meta,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -12,17 +12,11 @@ use crate::store::checks::{
     check_archiving, check_config_environments, check_deletable, check_version, refuse_archived,
 };
 use crate::store::codec::{enum_name, to_json, unsigned};
+use crate::store::configs::{ConfigWrite, initial_config};
 use crate::store::records;
 use crate::store::{
-    ChangeAction, FlagFilter, FlagRecord, Paged, StoreError, StoreResult, WriteMeta, default_config,
+    ChangeAction, FlagFilter, FlagRecord, Paged, StoreError, StoreResult, WriteMeta,
 };
-
-/// What a config write does: replace the config, or flip `enabled` only.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum ConfigWrite<'a> {
-    Put(&'a FlagConfig),
-    Enabled(bool),
-}
 
 pub(super) async fn flag_row(
     conn: &mut SqliteConnection,
@@ -154,11 +148,7 @@ impl SqliteStore {
         .await
         .map_err(codec::unique(|| format!("flag {}", flag.key)))?;
         for environment in &environments {
-            let given = configs.iter().rev().find(|(e, _)| e == environment);
-            let config = FlagConfig {
-                version: 1,
-                ..given.map_or_else(|| default_config(flag), |(_, c)| c.clone())
-            };
+            let config = initial_config(flag, configs, environment);
             sqlx::query(
                 "INSERT INTO flag_configs (project, flag, environment, config, version) \
                  VALUES (?1, ?2, ?3, ?4, 1)",
@@ -319,7 +309,7 @@ impl SqliteStore {
         project: &str,
         flag: &str,
         environment: &str,
-        write: ConfigWrite<'_>,
+        edit: ConfigWrite<'_>,
         meta: &WriteMeta,
     ) -> StoreResult<FlagConfig> {
         let mut tx = self.begin_write().await?;
@@ -328,20 +318,7 @@ impl SqliteStore {
         let before = config_row(&mut tx, project, flag, environment).await?;
         check_version(meta, before.version)?;
         refuse_archived(&definition)?;
-        let (after, action) = match write {
-            ConfigWrite::Put(config) => (config.clone(), ChangeAction::Updated),
-            ConfigWrite::Enabled(enabled) => (
-                FlagConfig {
-                    enabled,
-                    ..before.clone()
-                },
-                ChangeAction::Toggled,
-            ),
-        };
-        let after = FlagConfig {
-            version: before.version + 1,
-            ..after
-        };
+        let (after, action) = edit.apply(&before);
         sqlx::query(
             "UPDATE flag_configs SET config = ?4, version = ?5 \
              WHERE project = ?1 AND flag = ?2 AND environment = ?3",

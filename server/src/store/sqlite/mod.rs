@@ -35,6 +35,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use time::OffsetDateTime;
 use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
 
+use super::configs::ConfigWrite;
 use super::{
     Change, ChangeFilter, EnvironmentRecord, FlagFilter, FlagRecord, Paged, ProjectRecord,
     SegmentRecord, Store, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta,
@@ -258,14 +259,8 @@ impl Store for SqliteStore {
         config: &FlagConfig,
         meta: &WriteMeta,
     ) -> StoreResult<FlagConfig> {
-        self.write_flag_config(
-            project,
-            flag,
-            environment,
-            flags::ConfigWrite::Put(config),
-            meta,
-        )
-        .await
+        self.write_flag_config(project, flag, environment, ConfigWrite::Put(config), meta)
+            .await
     }
     async fn set_flag_enabled(
         &self,
@@ -275,7 +270,7 @@ impl Store for SqliteStore {
         enabled: bool,
         meta: &WriteMeta,
     ) -> StoreResult<FlagConfig> {
-        let write = flags::ConfigWrite::Enabled(enabled);
+        let write = ConfigWrite::Enabled(enabled);
         self.write_flag_config(project, flag, environment, write, meta)
             .await
     }

@@ -7,6 +7,7 @@ use vexil_proto::{Environment, Project};
 use super::SqliteStore;
 use super::codec::{self, ENVIRONMENT_COLUMNS, PROJECT_COLUMNS, nanos};
 use super::log::{Bump, record};
+use crate::store::bootstrap::{BOOTSTRAPPED, default_project};
 use crate::store::changes::NewChange;
 use crate::store::checks::check_version;
 use crate::store::codec::{to_json, unsigned};
@@ -15,10 +16,6 @@ use crate::store::{
     ChangeAction, EnvironmentRecord, ProjectRecord, StoreError, StoreResult, WriteMeta,
     default_config,
 };
-
-/// The settings row saying the default project was created once; deleting
-/// that project later does not bring it back.
-const BOOTSTRAPPED: &str = "vexil:default-project-created";
 
 pub(super) async fn project_row(
     conn: &mut SqliteConnection,
@@ -124,29 +121,9 @@ impl SqliteStore {
             .bind(nanos(now)?.to_string())
             .execute(&mut *tx)
             .await?;
-        let project = Project {
-            key: "default".into(),
-            name: "Default".into(),
-            description: String::new(),
-        };
-        let environment = |key: &str, name: &str, production| Environment {
-            key: key.into(),
-            name: name.into(),
-            production,
-            version: 1,
-        };
-        let environments = [
-            environment("development", "Development", false),
-            environment("staging", "Staging", false),
-            environment("production", "Production", true),
-        ];
-        let meta = WriteMeta {
-            actor: "system".into(),
-            reason: Some("fresh install".into()),
-            at: now,
-            expected_version: None,
-        };
-        create_project_in(&mut tx, &project, &environments, &meta).await?;
+        let default = default_project(now);
+        let (project, environments) = (&default.project, &default.environments);
+        create_project_in(&mut tx, project, environments, &default.meta).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,0 +1,107 @@
+//! What a flag's configs become, the same on every backend: the configs a
+//! new flag starts with, and the two config writes (replace, toggle).
+
+use vexil_proto::{Flag, FlagConfig};
+
+use super::{ChangeAction, default_config};
+
+/// The config a new flag starts with in `environment`: the last one given
+/// for it in `given`, else [`default_config`]; at version 1 either way.
+pub(super) fn initial_config(
+    flag: &Flag,
+    given: &[(String, FlagConfig)],
+    environment: &str,
+) -> FlagConfig {
+    match given.iter().rev().find(|(e, _)| e == environment) {
+        Some((_, config)) => FlagConfig {
+            version: 1,
+            ..config.clone()
+        },
+        None => default_config(flag),
+    }
+}
+
+/// What a config write does: replace the config, or flip `enabled` only.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum ConfigWrite<'a> {
+    Put(&'a FlagConfig),
+    Enabled(bool),
+}
+
+impl ConfigWrite<'_> {
+    /// The config after the write, at the version after `before`'s, and
+    /// how the change log names the write.
+    pub(super) fn apply(self, before: &FlagConfig) -> (FlagConfig, ChangeAction) {
+        let (after, action) = match self {
+            ConfigWrite::Put(config) => (config.clone(), ChangeAction::Updated),
+            ConfigWrite::Enabled(enabled) => (
+                FlagConfig {
+                    enabled,
+                    ..before.clone()
+                },
+                ChangeAction::Toggled,
+            ),
+        };
+        let after = FlagConfig {
+            version: before.version + 1,
+            ..after
+        };
+        (after, action)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vexil_proto::{FlagKind, Serve, Variant};
+
+    use super::*;
+
+    fn flag() -> Flag {
+        Flag {
+            key: "f".into(),
+            name: "F".into(),
+            description: String::new(),
+            tags: Vec::new(),
+            owner: None,
+            kind: FlagKind::Boolean,
+            variants: Variant::boolean_pair(),
+            temporary: false,
+        }
+    }
+
+    fn serving(variant: &str, version: u64) -> FlagConfig {
+        FlagConfig {
+            version,
+            ..FlagConfig::new("off", Serve::Variant(variant.into()))
+        }
+    }
+
+    #[test]
+    fn initial_configs_take_the_last_given_at_version_one() {
+        let given = [
+            ("prod".to_string(), serving("off", 7)),
+            ("prod".to_string(), serving("on", 9)),
+        ];
+        assert_eq!(initial_config(&flag(), &given, "prod"), serving("on", 1));
+        assert_eq!(
+            initial_config(&flag(), &given, "dev"),
+            default_config(&flag())
+        );
+    }
+
+    #[test]
+    fn writes_go_one_version_past_the_current_config() {
+        let before = FlagConfig {
+            enabled: true,
+            ..serving("on", 4)
+        };
+        let (put, action) = ConfigWrite::Put(&serving("off", 99)).apply(&before);
+        assert_eq!((put, action), (serving("off", 5), ChangeAction::Updated));
+        let (toggled, action) = ConfigWrite::Enabled(false).apply(&before);
+        let expected = FlagConfig {
+            enabled: false,
+            ..serving("on", 5)
+        };
+        assert_eq!((toggled, action), (expected, ChangeAction::Toggled));
+    }
+}
