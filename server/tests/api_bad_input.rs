@@ -18,9 +18,21 @@ fn writes() -> Vec<(Method, String, Value)> {
         (Method::POST, flags_path(), boolean_flag("fresh")),
         (Method::PUT, flag_path("checkout"), boolean_flag("checkout")),
         (Method::PATCH, flag_path("checkout"), json!({"name": "x"})),
-        (Method::PUT, config_path("checkout", "production"), serving("off", "on")),
-        (Method::POST, toggle_path("checkout", "production"), json!({"enabled": true})),
-        (Method::POST, format!("{PROJECT}/segments"), segment("fresh")),
+        (
+            Method::PUT,
+            config_path("checkout", "production"),
+            serving("off", "on"),
+        ),
+        (
+            Method::POST,
+            toggle_path("checkout", "production"),
+            json!({"enabled": true}),
+        ),
+        (
+            Method::POST,
+            format!("{PROJECT}/segments"),
+            segment("fresh"),
+        ),
         (Method::PUT, segment_path("beta"), segment("beta")),
     ]
 }
@@ -48,12 +60,33 @@ async fn malformed_json_is_400() {
     let before = state(&server).await;
     for (method, path, _) in writes() {
         for (body, message) in [
-            (&b"{\"na"[..], "the request body is not valid JSON: EOF while parsing a string at line 1 column 4"),
-            (b"{,}", "the request body is not valid JSON: key must be a string at line 1 column 2"),
-            (b"", "the request body is not valid JSON: EOF while parsing a value at line 1 column 0"),
+            (
+                &b"{\"na"[..],
+                "the request body is not valid JSON: EOF while parsing a string at line 1 column 4",
+            ),
+            (
+                b"{,}",
+                "the request body is not valid JSON: key must be a string at line 1 column 2",
+            ),
+            (
+                b"",
+                "the request body is not valid JSON: EOF while parsing a value at line 1 column 0",
+            ),
         ] {
-            let response = send_raw(&server, method.clone(), &path, &server.admin, Some("application/json"), body.to_vec()).await;
-            assert_eq!(response, (400, error("bad_request", message)), "{method} {path} {body:?}");
+            let response = send_raw(
+                &server,
+                method.clone(),
+                &path,
+                &server.admin,
+                Some("application/json"),
+                body.to_vec(),
+            )
+            .await;
+            assert_eq!(
+                response,
+                (400, error("bad_request", message)),
+                "{method} {path} {body:?}"
+            );
         }
     }
     assert_eq!(state(&server).await, before);
@@ -71,7 +104,10 @@ async fn unknown_fields_and_wrong_types_are_422_with_pointers() {
         assert_eq!(details.as_array().unwrap().len(), 1, "{error_body}");
         assert_eq!(details[0]["path"], "/extra");
         assert!(
-            details[0]["problem"].as_str().unwrap().starts_with("unknown field `extra`, expected"),
+            details[0]["problem"]
+                .as_str()
+                .unwrap()
+                .starts_with("unknown field `extra`, expected"),
             "{error_body}"
         );
     }
@@ -81,7 +117,13 @@ async fn unknown_fields_and_wrong_types_are_422_with_pointers() {
     let (status, body) = json_of(&server, Method::POST, &flags_path(), &variant_extra).await;
     assert_eq!(
         (status, body),
-        (422, invalid(&[("/variants/1/colour", "unknown field `colour`, expected one of `key`, `value`, `name`, `description`")]))
+        (
+            422,
+            invalid(&[(
+                "/variants/1/colour",
+                "unknown field `colour`, expected one of `key`, `value`, `name`, `description`"
+            )])
+        )
     );
     let mut wrong_type = serving("off", "on");
     wrong_type["enabled"] = json!("yes");
@@ -89,7 +131,13 @@ async fn unknown_fields_and_wrong_types_are_422_with_pointers() {
     let (status, body) = json_of(&server, Method::PUT, &path, &wrong_type).await;
     assert_eq!(
         (status, body),
-        (422, invalid(&[("/enabled", "invalid type: string \"yes\", expected a boolean")]))
+        (
+            422,
+            invalid(&[(
+                "/enabled",
+                "invalid type: string \"yes\", expected a boolean"
+            )])
+        )
     );
     // An invalid flag: every problem, each at its pointer.
     let (status, body) = json_of(
@@ -117,16 +165,42 @@ async fn other_content_types_are_415() {
     let before = state(&server).await;
     for (method, path, body) in writes() {
         let bytes = serde_json::to_vec(&body).unwrap();
-        for content_type in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
-            let response = send_raw(&server, method.clone(), &path, &server.admin, content_type, bytes.clone()).await;
+        for content_type in [
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            None,
+        ] {
+            let response = send_raw(
+                &server,
+                method.clone(),
+                &path,
+                &server.admin,
+                content_type,
+                bytes.clone(),
+            )
+            .await;
             assert_eq!(
                 response,
-                (415, error("unsupported_media_type", "expected a body of type application/json")),
+                (
+                    415,
+                    error(
+                        "unsupported_media_type",
+                        "expected a body of type application/json"
+                    )
+                ),
                 "{method} {path} {content_type:?}"
             );
         }
         // `application/json; charset=utf-8` and `+json` types are JSON.
-        let (status, _) = send_raw(&server, method.clone(), &path, &server.admin, Some("application/vnd.api+json"), b"{".to_vec()).await;
+        let (status, _) = send_raw(
+            &server,
+            method.clone(),
+            &path,
+            &server.admin,
+            Some("application/vnd.api+json"),
+            b"{".to_vec(),
+        )
+        .await;
         assert_eq!(status, 400, "{method} {path}");
     }
     assert_eq!(state(&server).await, before);
@@ -143,10 +217,24 @@ async fn oversized_bodies_are_413() {
     let bytes = serde_json::to_vec(&config).unwrap();
     assert!(bytes.len() > 2 * 1024 * 1024);
     for (method, path, _) in writes() {
-        let response = send_raw(&server, method.clone(), &path, &server.admin, Some("application/json"), bytes.clone()).await;
+        let response = send_raw(
+            &server,
+            method.clone(),
+            &path,
+            &server.admin,
+            Some("application/json"),
+            bytes.clone(),
+        )
+        .await;
         assert_eq!(
             response,
-            (413, error("payload_too_large", "the request body is larger than 2097152 bytes")),
+            (
+                413,
+                error(
+                    "payload_too_large",
+                    "the request body is larger than 2097152 bytes"
+                )
+            ),
             "{method} {path}"
         );
     }

@@ -42,8 +42,18 @@ fn summary(page: &Value) -> Vec<(String, String, String, Option<String>)> {
         .collect()
 }
 
-fn entry(resource: &str, action: &str, key: &str, environment: Option<&str>) -> (String, String, String, Option<String>) {
-    (resource.into(), action.into(), key.into(), environment.map(str::to_owned))
+fn entry(
+    resource: &str,
+    action: &str,
+    key: &str,
+    environment: Option<&str>,
+) -> (String, String, String, Option<String>) {
+    (
+        resource.into(),
+        action.into(),
+        key.into(),
+        environment.map(str::to_owned),
+    )
 }
 
 #[tokio::test]
@@ -53,8 +63,12 @@ async fn newest_first_with_filters_and_pages() {
     let viewer = server.user("val", Role::Viewer).await;
 
     create_flag(&server, &boolean_flag("a")).await; // admin
-    let (status, _) =
-        json(server.send(Method::POST, &flags_path(), &eve, &boolean_flag("b")).await).await;
+    let (status, _) = json(
+        server
+            .send(Method::POST, &flags_path(), &eve, &boolean_flag("b"))
+            .await,
+    )
+    .await;
     assert_eq!(status, 201);
     put_config(&server, "a", "production", &serving("off", "on")).await;
     let (status, _, _) = send_with(
@@ -90,7 +104,14 @@ async fn newest_first_with_filters_and_pages() {
     );
     let all_ids = ids(&all);
     assert!(all_ids.windows(2).all(|w| w[0] > w[1]), "{all_ids:?}");
-    assert_eq!((all["total"].clone(), all["page"].clone(), all["per_page"].clone()), (json!(6), json!(1), json!(50)));
+    assert_eq!(
+        (
+            all["total"].clone(),
+            all["page"].clone(),
+            all["per_page"].clone()
+        ),
+        (json!(6), json!(1), json!(50))
+    );
     assert_eq!(all["items"][1]["reason"], "try it");
     assert_eq!(all["items"][1]["actor"], "user:eve");
 
@@ -104,7 +125,10 @@ async fn newest_first_with_filters_and_pages() {
     };
     assert_eq!(
         summary(&page("flag=a").await),
-        [entry("flag_config", "updated", "a", Some("production")), entry("flag", "created", "a", None)]
+        [
+            entry("flag_config", "updated", "a", Some("production")),
+            entry("flag", "created", "a", None)
+        ]
     );
     assert_eq!(
         summary(&page("environment=staging").await),
@@ -114,24 +138,37 @@ async fn newest_first_with_filters_and_pages() {
     assert_eq!(by_eve["total"], 2);
     assert_eq!(
         summary(&by_eve),
-        [entry("flag_config", "toggled", "b", Some("staging")), entry("flag", "created", "b", None)]
+        [
+            entry("flag_config", "toggled", "b", Some("staging")),
+            entry("flag", "created", "b", None)
+        ]
     );
     assert_eq!(page("flag=a&environment=staging").await["total"], 0);
     assert_eq!(page("flag=nope").await["total"], 0);
 
     let second = page("per_page=4&page=2").await;
     assert_eq!(ids(&second), all_ids[4..]);
-    assert_eq!((second["total"].clone(), second["page"].clone()), (json!(6), json!(2)));
+    assert_eq!(
+        (second["total"].clone(), second["page"].clone()),
+        (json!(6), json!(2))
+    );
 
     // Time windows: since is inclusive, until exclusive, so they tile.
     let middle = all["items"][2]["at"].as_str().unwrap().to_owned();
-    let since = get(&server, &format!("{PROJECT}/changes?since={middle}")).await.1;
-    let until = get(&server, &format!("{PROJECT}/changes?until={middle}")).await.1;
+    let since = get(&server, &format!("{PROJECT}/changes?since={middle}"))
+        .await
+        .1;
+    let until = get(&server, &format!("{PROJECT}/changes?until={middle}"))
+        .await
+        .1;
     assert_eq!(ids(&since), all_ids[..3]);
     assert_eq!(ids(&until), all_ids[3..]);
     let window = get(
         &server,
-        &format!("{PROJECT}/changes?since={middle}&until={}", all["items"][0]["at"].as_str().unwrap()),
+        &format!(
+            "{PROJECT}/changes?since={middle}&until={}",
+            all["items"][0]["at"].as_str().unwrap()
+        ),
     )
     .await
     .1;
@@ -153,7 +190,11 @@ async fn bad_times_and_pages_are_400() {
         ("page=0", "page starts at 1"),
     ] {
         let (status, body, _) = get(&server, &changes_path(query)).await;
-        assert_eq!((status, body), (400, error("bad_request", message)), "{query}");
+        assert_eq!(
+            (status, body),
+            (400, error("bad_request", message)),
+            "{query}"
+        );
     }
     let (status, body, _) = get(&server, &changes_path("per_page=ten")).await;
     assert_eq!(status, 400);
@@ -164,7 +205,10 @@ async fn bad_times_and_pages_are_400() {
 async fn a_deleted_projects_log_stays_readable_and_an_unknown_one_is_404() {
     let server = TestServer::start().await;
     let (status, body, _) = get(&server, "/api/v1/projects/nope/changes").await;
-    assert_eq!((status, body), (404, error("not_found", "project nope not found")));
+    assert_eq!(
+        (status, body),
+        (404, error("not_found", "project nope not found"))
+    );
 
     let meta = WriteMeta {
         actor: "user:admin".into(),
@@ -193,6 +237,9 @@ async fn a_deleted_projects_log_stays_readable_and_an_unknown_one_is_404() {
     assert_eq!(status, 200, "{page}");
     assert_eq!(
         summary(&page),
-        [entry("project", "deleted", "temp", None), entry("project", "created", "temp", None)]
+        [
+            entry("project", "deleted", "temp", None),
+            entry("project", "created", "temp", None)
+        ]
     );
 }

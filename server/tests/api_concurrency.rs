@@ -19,7 +19,10 @@ const WRITERS: usize = 50;
 
 /// `changes_since(0)` produced exactly the versions `1..=current`, each
 /// by a later change than the one before; returns them with the changes.
-async fn assert_contiguous(server: &TestServer, environment: &str) -> Vec<(u64, vexil_server::store::Change)> {
+async fn assert_contiguous(
+    server: &TestServer,
+    environment: &str,
+) -> Vec<(u64, vexil_server::store::Change)> {
     let current = versions(server).await[environment];
     let since = server
         .store
@@ -100,7 +103,10 @@ async fn one_if_match_many_writers_one_commit() {
     }
     assert_eq!((winners.len(), conflicts), (1, WRITERS - 1));
     let (winner, stored) = winners.pop().unwrap();
-    assert_eq!(stored["targets"][0]["values"], json!([format!("writer-{winner}")]));
+    assert_eq!(
+        stored["targets"][0]["values"],
+        json!([format!("writer-{winner}")])
+    );
     assert_eq!(stored["version"], 2);
 
     // One change, the committed one, and one version more in production only.
@@ -109,7 +115,10 @@ async fn one_if_match_many_writers_one_commit() {
     assert_eq!(versions(&server).await, bumped(&start, &["production"]));
     let since = assert_contiguous(&server, "production").await;
     let (_, last) = since.last().unwrap();
-    assert_eq!((last.resource, last.action), (ResourceKind::FlagConfig, ChangeAction::Updated));
+    assert_eq!(
+        (last.resource, last.action),
+        (ResourceKind::FlagConfig, ChangeAction::Updated)
+    );
     assert_eq!(last.after.as_ref().unwrap(), &stored);
     assert_eq!(get(&server, &path).await.1, stored);
 }
@@ -140,10 +149,19 @@ async fn concurrent_toggles_all_commit_in_order() {
         config_versions.insert(body["version"].as_u64().unwrap());
     }
     // Every toggle got its own config version: 2..=51.
-    assert_eq!(config_versions, (2..=1 + WRITERS as u64).collect::<BTreeSet<_>>());
+    assert_eq!(
+        config_versions,
+        (2..=1 + WRITERS as u64).collect::<BTreeSet<_>>()
+    );
     assert_eq!(change_count(&server).await, changes + WRITERS as u64);
-    assert_eq!(config_changes(&server, "hot", "production").await, WRITERS as u64);
-    assert_eq!(versions(&server).await["production"], start + WRITERS as u64);
+    assert_eq!(
+        config_changes(&server, "hot", "production").await,
+        WRITERS as u64
+    );
+    assert_eq!(
+        versions(&server).await["production"],
+        start + WRITERS as u64
+    );
     let since = assert_contiguous(&server, "production").await;
     let toggles: Vec<_> = since.iter().filter(|(v, _)| *v > start).collect();
     assert_eq!(toggles.len(), WRITERS);

@@ -59,7 +59,10 @@ async fn put_replaces_one_environment_and_bumps_only_it() {
     assert_eq!(fetched, stored);
     // Staging kept its default.
     let (_, staging, _) = get(&server, &config_path("checkout", "staging")).await;
-    assert_eq!((staging["enabled"].clone(), staging["version"].clone()), (json!(false), json!(1)));
+    assert_eq!(
+        (staging["enabled"].clone(), staging["version"].clone()),
+        (json!(false), json!(1))
+    );
 
     let change = newest_change(&server).await;
     assert_eq!(change["resource"], "flag_config");
@@ -78,7 +81,11 @@ async fn put_replaces_one_environment_and_bumps_only_it() {
     );
 
     // The store's snapshot serves it.
-    let snapshot = server.store.snapshot("default", "production").await.unwrap();
+    let snapshot = server
+        .store
+        .snapshot("default", "production")
+        .await
+        .unwrap();
     assert_eq!(snapshot.version, production);
     assert_eq!(snapshot.flag("checkout").unwrap().config.version, 2);
 }
@@ -87,7 +94,13 @@ async fn put_replaces_one_environment_and_bumps_only_it() {
 async fn toggle_switches_records_the_reason_and_honours_if_match() {
     let server = TestServer::start().await;
     create_flag(&server, &boolean_flag("checkout")).await;
-    let stored = put_config(&server, "checkout", "production", &targeted_without_segment()).await;
+    let stored = put_config(
+        &server,
+        "checkout",
+        "production",
+        &targeted_without_segment(),
+    )
+    .await;
     let before = versions(&server).await;
     let path = toggle_path("checkout", "production");
 
@@ -151,35 +164,67 @@ async fn toggle_switches_records_the_reason_and_honours_if_match() {
         )
     );
     assert_eq!(change_count(&server).await, changes);
-    assert_eq!(get(&server, &config_path("checkout", "production")).await.1["enabled"], true);
+    assert_eq!(
+        get(&server, &config_path("checkout", "production")).await.1["enabled"],
+        true
+    );
 
     // Switching to the current state is still a change (the audit trail).
-    let (status, same, etag) =
-        send_with(&server, Method::POST, &path, &server.admin, &[], &json!({"enabled": true})).await;
-    assert_eq!((status, same["enabled"].clone(), etag.as_deref()), (200, json!(true), Some("\"5\"")));
+    let (status, same, etag) = send_with(
+        &server,
+        Method::POST,
+        &path,
+        &server.admin,
+        &[],
+        &json!({"enabled": true}),
+    )
+    .await;
+    assert_eq!(
+        (status, same["enabled"].clone(), etag.as_deref()),
+        (200, json!(true), Some("\"5\""))
+    );
     assert_eq!(change_count(&server).await, changes + 1);
 
     // Unknown fields and overlong reasons.
     let (status, body) = json(
         server
-            .send(Method::POST, &path, &server.admin, &json!({"enabled": true, "why": "x"}))
+            .send(
+                Method::POST,
+                &path,
+                &server.admin,
+                &json!({"enabled": true, "why": "x"}),
+            )
             .await,
     )
     .await;
     assert_eq!(
         (status, body),
-        (422, invalid(&[("/why", "unknown field `why`, expected `enabled` or `reason`")]))
+        (
+            422,
+            invalid(&[(
+                "/why",
+                "unknown field `why`, expected `enabled` or `reason`"
+            )])
+        )
     );
     let long = "x".repeat(1001);
     let (status, body) = json(
         server
-            .send(Method::POST, &path, &server.admin, &json!({"enabled": true, "reason": long}))
+            .send(
+                Method::POST,
+                &path,
+                &server.admin,
+                &json!({"enabled": true, "reason": long}),
+            )
             .await,
     )
     .await;
     assert_eq!(
         (status, body),
-        (422, invalid(&[("/reason", "is longer than 1000 characters")]))
+        (
+            422,
+            invalid(&[("/reason", "is longer than 1000 characters")])
+        )
     );
     assert_eq!(change_count(&server).await, changes + 1);
 }
@@ -273,7 +318,12 @@ async fn references_are_checked_against_the_environment() {
     create_flag(&server, &boolean_flag("legacy")).await;
     let (status, _) = json(
         server
-            .send(Method::PATCH, &flag_path("legacy"), &server.admin, &json!({"archived": true}))
+            .send(
+                Method::PATCH,
+                &flag_path("legacy"),
+                &server.admin,
+                &json!({"archived": true}),
+            )
             .await,
     )
     .await;
@@ -288,16 +338,30 @@ async fn references_are_checked_against_the_environment() {
         {"flag": "ghost", "variant": "on"},
         {"flag": "payments", "variant": "maybe"},
     ]);
-    let (status, body) = json(server.send(Method::PUT, &path, &server.admin, &config).await).await;
+    let (status, body) = json(
+        server
+            .send(Method::PUT, &path, &server.admin, &config)
+            .await,
+    )
+    .await;
     assert_eq!(
         (status, body),
         (
             422,
             invalid(&[
-                ("/rules/0/clauses/1/values/0", "segment \"beta\" does not exist"),
-                ("/prerequisites/1/flag", "flag `legacy` is archived; restore it or remove this prerequisite"),
+                (
+                    "/rules/0/clauses/1/values/0",
+                    "segment \"beta\" does not exist"
+                ),
+                (
+                    "/prerequisites/1/flag",
+                    "flag `legacy` is archived; restore it or remove this prerequisite"
+                ),
                 ("/prerequisites/2/flag", "flag \"ghost\" does not exist"),
-                ("/prerequisites/3/flag", "flag \"payments\" is already a prerequisite at /prerequisites/0"),
+                (
+                    "/prerequisites/3/flag",
+                    "flag \"payments\" is already a prerequisite at /prerequisites/0"
+                ),
             ])
         )
     );
@@ -309,7 +373,12 @@ async fn references_are_checked_against_the_environment() {
     put_config(&server, "payments", "production", &payments).await;
     let mut checkout = serving("off", "on");
     checkout["prerequisites"] = json!([{"flag": "payments", "variant": "on"}]);
-    let (status, body) = json(server.send(Method::PUT, &path, &server.admin, &checkout).await).await;
+    let (status, body) = json(
+        server
+            .send(Method::PUT, &path, &server.admin, &checkout)
+            .await,
+    )
+    .await;
     assert_eq!(
         (status, body),
         (
@@ -334,19 +403,31 @@ async fn unknown_projects_flags_and_environments_are_404() {
     create_flag(&server, &boolean_flag("checkout")).await;
     let changes = change_count(&server).await;
     for (path, what) in [
-        ("/api/v1/projects/nope/flags/checkout/environments/production".to_owned(), "project nope"),
+        (
+            "/api/v1/projects/nope/flags/checkout/environments/production".to_owned(),
+            "project nope",
+        ),
         (config_path("nope", "production"), "flag nope"),
         (config_path("checkout", "qa"), "environment qa"),
     ] {
         let expected = error("not_found", &format!("{what} not found"));
         let (status, body, _) = get(&server, &path).await;
         assert_eq!((status, body), (404, expected.clone()), "GET {path}");
-        let (status, body) =
-            json(server.send(Method::PUT, &path, &server.admin, &serving("off", "on")).await).await;
+        let (status, body) = json(
+            server
+                .send(Method::PUT, &path, &server.admin, &serving("off", "on"))
+                .await,
+        )
+        .await;
         assert_eq!((status, body), (404, expected.clone()), "PUT {path}");
         let (status, body) = json(
             server
-                .send(Method::POST, &format!("{path}/toggle"), &server.admin, &json!({"enabled": true}))
+                .send(
+                    Method::POST,
+                    &format!("{path}/toggle"),
+                    &server.admin,
+                    &json!({"enabled": true}),
+                )
                 .await,
         )
         .await;

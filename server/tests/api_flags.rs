@@ -65,9 +65,17 @@ async fn create_gives_default_configs_everywhere_and_logs_the_change() {
     assert_eq!(change["versions"].as_array().unwrap().len(), 3);
 
     // The same key again.
-    let (status, body) =
-        json(server.send(Method::POST, &flags_path(), &editor, &boolean_flag("new-checkout")).await)
-            .await;
+    let (status, body) = json(
+        server
+            .send(
+                Method::POST,
+                &flags_path(),
+                &editor,
+                &boolean_flag("new-checkout"),
+            )
+            .await,
+    )
+    .await;
     assert_eq!(
         (status, body),
         (409, error("conflict", "flag new-checkout already exists"))
@@ -94,7 +102,12 @@ async fn list_filters_by_text_tag_and_archive_state_and_pages() {
     }
     let (status, _) = json(
         server
-            .send(Method::PATCH, &flag_path("epsilon"), &server.admin, &json!({"archived": true}))
+            .send(
+                Method::PATCH,
+                &flag_path("epsilon"),
+                &server.admin,
+                &json!({"archived": true}),
+            )
             .await,
     )
     .await;
@@ -120,21 +133,34 @@ async fn list_filters_by_text_tag_and_archive_state_and_pages() {
 
     let all = list("").await;
     assert_eq!(keys(&all), ["alpha", "beta", "delta", "gamma"]);
-    assert_eq!((all["total"].clone(), all["page"].clone(), all["per_page"].clone()), (json!(4), json!(1), json!(50)));
+    assert_eq!(
+        (
+            all["total"].clone(),
+            all["page"].clone(),
+            all["per_page"].clone()
+        ),
+        (json!(4), json!(1), json!(50))
+    );
     // Key, name or description, case-insensitively.
     assert_eq!(keys(&list("q=checkout").await), ["alpha", "delta"]);
     assert_eq!(keys(&list("q=AMM").await), ["gamma"]);
     assert_eq!(keys(&list("tag=checkout").await), ["alpha", "gamma"]);
     assert_eq!(keys(&list("tag=search&q=gam").await), ["gamma"]);
     assert_eq!(keys(&list("archived=true").await), ["epsilon"]);
-    assert_eq!(keys(&list("archived=false&tag=checkout").await), ["alpha", "gamma"]);
+    assert_eq!(
+        keys(&list("archived=false&tag=checkout").await),
+        ["alpha", "gamma"]
+    );
 
     let first = list("per_page=3").await;
     assert_eq!(keys(&first), ["alpha", "beta", "delta"]);
     assert_eq!(first["total"], 4);
     let second = list("per_page=3&page=2").await;
     assert_eq!(keys(&second), ["gamma"]);
-    assert_eq!((second["total"].clone(), second["page"].clone()), (json!(4), json!(2)));
+    assert_eq!(
+        (second["total"].clone(), second["page"].clone()),
+        (json!(4), json!(2))
+    );
     let past = list("per_page=3&page=3").await;
     assert_eq!(keys(&past), Vec::<String>::new());
     assert_eq!(past["total"], 4);
@@ -144,13 +170,20 @@ async fn list_filters_by_text_tag_and_archive_state_and_pages() {
         ("per_page=201", "per_page must be between 1 and 200"),
     ] {
         let (status, body, _) = get(&server, &format!("{}?{query}", flags_path())).await;
-        assert_eq!((status, body), (400, error("bad_request", message)), "{query}");
+        assert_eq!(
+            (status, body),
+            (400, error("bad_request", message)),
+            "{query}"
+        );
     }
     let (status, body, _) = get(&server, &format!("{}?archived=maybe", flags_path())).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], "bad_request");
     assert!(
-        body["error"]["message"].as_str().unwrap().contains("archived"),
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("archived"),
         "{body}"
     );
 }
@@ -164,7 +197,10 @@ async fn put_replaces_the_definition_with_if_match() {
     let mut body = color_flag("theme");
     body["name"] = json!("Theme colour");
     body["variants"][2] = json!({"key": "blue", "value": "#0000ff", "name": "Blue"});
-    body["variants"].as_array_mut().unwrap().push(json!({"key": "black", "value": "#000"}));
+    body["variants"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"key": "black", "value": "#000"}));
     let (status, updated, etag) = send_with(
         &server,
         Method::PUT,
@@ -191,8 +227,15 @@ async fn put_replaces_the_definition_with_if_match() {
 
     // Without If-Match the write is unconditional.
     body["name"] = json!("Theme");
-    let (status, updated, _) =
-        send_with(&server, Method::PUT, &flag_path("theme"), &server.admin, &[], &body).await;
+    let (status, updated, _) = send_with(
+        &server,
+        Method::PUT,
+        &flag_path("theme"),
+        &server.admin,
+        &[],
+        &body,
+    )
+    .await;
     assert_eq!((status, updated["version"].clone()), (200, json!(3)));
 }
 
@@ -223,7 +266,10 @@ async fn put_refuses_another_key_another_kind_and_variants_in_use() {
         put(other_key).await,
         (
             422,
-            invalid(&[("/key", "must be `theme`, the key in the URL: a flag's key cannot change")])
+            invalid(&[(
+                "/key",
+                "must be `theme`, the key in the URL: a flag's key cannot change"
+            )])
         )
     );
 
@@ -268,7 +314,8 @@ async fn put_refuses_another_key_another_kind_and_variants_in_use() {
 
     // Dropping blue breaks the defaults and dark-mode's prerequisite.
     let mut without_blue = color_flag("theme");
-    without_blue["variants"] = json!([{"key": "red", "value": "#f00"}, {"key": "green", "value": "#0f0"}]);
+    without_blue["variants"] =
+        json!([{"key": "red", "value": "#f00"}, {"key": "green", "value": "#0f0"}]);
     let (status, body) = put(without_blue).await;
     assert_eq!(status, 422, "{body}");
     let paths: Vec<&str> = body["error"]["details"]
@@ -303,9 +350,15 @@ async fn stale_if_match_is_a_conflict_and_changes_nothing() {
     create_flag(&server, &boolean_flag("f")).await;
     let mut body = boolean_flag("f");
     body["name"] = json!("First");
-    let (status, _, _) =
-        send_with(&server, Method::PUT, &flag_path("f"), &server.admin, &[("if-match", "1")], &body)
-            .await;
+    let (status, _, _) = send_with(
+        &server,
+        Method::PUT,
+        &flag_path("f"),
+        &server.admin,
+        &[("if-match", "1")],
+        &body,
+    )
+    .await;
     assert_eq!(status, 200);
     let changes = change_count(&server).await;
     let before = versions(&server).await;
@@ -329,7 +382,11 @@ async fn stale_if_match_is_a_conflict_and_changes_nothing() {
             &body,
         )
         .await;
-        assert_eq!((status, error_body), (409, expected.clone()), "{method} {body}");
+        assert_eq!(
+            (status, error_body),
+            (409, expected.clone()),
+            "{method} {body}"
+        );
     }
     let response = server
         .request(Method::DELETE, &flag_path("f"), Some(&server.admin))
@@ -340,7 +397,10 @@ async fn stale_if_match_is_a_conflict_and_changes_nothing() {
     assert_eq!(json(response).await, (409, expected));
 
     let (_, stored, _) = get(&server, &flag_path("f")).await;
-    assert_eq!((stored["name"].clone(), stored["version"].clone()), (json!("First"), json!(2)));
+    assert_eq!(
+        (stored["name"].clone(), stored["version"].clone()),
+        (json!("First"), json!(2))
+    );
     assert_eq!(change_count(&server).await, changes);
     assert_eq!(versions(&server).await, before);
 
@@ -391,19 +451,50 @@ async fn patch_changes_metadata_and_keeps_the_rest() {
     assert_eq!(patched["variants"], created["variants"]);
     assert_eq!(patched["kind"], "string");
     let change = newest_change(&server).await;
-    assert_eq!((change["action"].clone(), change["reason"].clone()), (json!("updated"), json!("hand over")));
+    assert_eq!(
+        (change["action"].clone(), change["reason"].clone()),
+        (json!("updated"), json!("hand over"))
+    );
 
     let changes = change_count(&server).await;
     let refused = [
-        (json!({}), invalid(&[("", "nothing to change: send `archived`, or any of `name`, `description`, `tags`, `owner`, `temporary`")])),
-        (json!({"archived": true, "name": "x"}), invalid(&[("/archived", "archive or restore on its own, in a request without other fields")])),
-        (json!({"name": null}), invalid(&[("/name", "invalid type: null, expected a string")])),
-        (json!({"variants": []}), invalid(&[("/variants", "unknown field `variants`, expected one of `archived`, `name`, `description`, `tags`, `owner`, `temporary`")])),
-        (json!({"name": " "}), invalid(&[("/name", "must not be empty")])),
+        (
+            json!({}),
+            invalid(&[(
+                "",
+                "nothing to change: send `archived`, or any of `name`, `description`, `tags`, `owner`, `temporary`",
+            )]),
+        ),
+        (
+            json!({"archived": true, "name": "x"}),
+            invalid(&[(
+                "/archived",
+                "archive or restore on its own, in a request without other fields",
+            )]),
+        ),
+        (
+            json!({"name": null}),
+            invalid(&[("/name", "invalid type: null, expected a string")]),
+        ),
+        (
+            json!({"variants": []}),
+            invalid(&[(
+                "/variants",
+                "unknown field `variants`, expected one of `archived`, `name`, `description`, `tags`, `owner`, `temporary`",
+            )]),
+        ),
+        (
+            json!({"name": " "}),
+            invalid(&[("/name", "must not be empty")]),
+        ),
     ];
     for (body, expected) in refused {
-        let (status, error_body) =
-            json(server.send(Method::PATCH, &flag_path("theme"), &server.admin, &body).await).await;
+        let (status, error_body) = json(
+            server
+                .send(Method::PATCH, &flag_path("theme"), &server.admin, &body)
+                .await,
+        )
+        .await;
         assert_eq!((status, error_body), (422, expected), "{body}");
     }
     assert_eq!(get(&server, &flag_path("theme")).await.1, patched);
@@ -425,7 +516,13 @@ async fn archived_flags_refuse_writes_until_restored_and_only_they_can_be_delete
     };
     assert_eq!(
         delete().await,
-        (409, error("conflict", "flag old is not archived: archive it before deleting it"))
+        (
+            409,
+            error(
+                "conflict",
+                "flag old is not archived: archive it before deleting it"
+            )
+        )
     );
 
     let (status, archived, etag) = send_with(
@@ -441,9 +538,16 @@ async fn archived_flags_refuse_writes_until_restored_and_only_they_can_be_delete
     assert_eq!(archived["archived"], true);
     assert_eq!(versions(&server).await, bumped(&before, &ALL_ENVIRONMENTS));
     let change = newest_change(&server).await;
-    assert_eq!((change["action"].clone(), change["reason"].clone()), (json!("archived"), json!("launched")));
+    assert_eq!(
+        (change["action"].clone(), change["reason"].clone()),
+        (json!("archived"), json!("launched"))
+    );
     // It has left the snapshots.
-    let snapshot = server.store.snapshot("default", "production").await.unwrap();
+    let snapshot = server
+        .store
+        .snapshot("default", "production")
+        .await
+        .unwrap();
     assert!(snapshot.flag("old").is_none());
 
     let changes = change_count(&server).await;
@@ -452,44 +556,89 @@ async fn archived_flags_refuse_writes_until_restored_and_only_they_can_be_delete
     let writes = [
         (Method::PUT, flag_path("old"), boolean_flag("old")),
         (Method::PATCH, flag_path("old"), json!({"name": "x"})),
-        (Method::PUT, config_path("old", "production"), serving("off", "on")),
-        (Method::POST, toggle_path("old", "production"), json!({"enabled": true})),
+        (
+            Method::PUT,
+            config_path("old", "production"),
+            serving("off", "on"),
+        ),
+        (
+            Method::POST,
+            toggle_path("old", "production"),
+            json!({"enabled": true}),
+        ),
     ];
     for (method, path, body) in writes {
-        let (status, error_body) =
-            json(server.send(method.clone(), &path, &server.admin, &body).await).await;
-        assert_eq!((status, error_body), (409, refused.clone()), "{method} {path}");
+        let (status, error_body) = json(
+            server
+                .send(method.clone(), &path, &server.admin, &body)
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, error_body),
+            (409, refused.clone()),
+            "{method} {path}"
+        );
     }
     let (status, body) = json(
         server
-            .send(Method::PATCH, &flag_path("old"), &server.admin, &json!({"archived": true}))
+            .send(
+                Method::PATCH,
+                &flag_path("old"),
+                &server.admin,
+                &json!({"archived": true}),
+            )
             .await,
     )
     .await;
-    assert_eq!((status, body), (409, error("conflict", "flag old is already archived")));
+    assert_eq!(
+        (status, body),
+        (409, error("conflict", "flag old is already archived"))
+    );
     assert_eq!(change_count(&server).await, changes);
     assert_eq!(versions(&server).await, versions_archived);
 
     // Restore, archive again, delete.
     let (status, restored) = json(
         server
-            .send(Method::PATCH, &flag_path("old"), &server.admin, &json!({"archived": false}))
+            .send(
+                Method::PATCH,
+                &flag_path("old"),
+                &server.admin,
+                &json!({"archived": false}),
+            )
             .await,
     )
     .await;
     assert_eq!((status, restored["archived"].clone()), (200, json!(false)));
     assert_eq!(newest_change(&server).await["action"], "restored");
-    assert!(server.store.snapshot("default", "production").await.unwrap().flag("old").is_some());
+    assert!(
+        server
+            .store
+            .snapshot("default", "production")
+            .await
+            .unwrap()
+            .flag("old")
+            .is_some()
+    );
     let (status, _) = json(
         server
-            .send(Method::PATCH, &flag_path("old"), &server.admin, &json!({"archived": true}))
+            .send(
+                Method::PATCH,
+                &flag_path("old"),
+                &server.admin,
+                &json!({"archived": true}),
+            )
             .await,
     )
     .await;
     assert_eq!(status, 200);
     assert_eq!(delete().await, (204, serde_json::Value::Null));
     let (status, body, _) = get(&server, &flag_path("old")).await;
-    assert_eq!((status, body), (404, error("not_found", "flag old not found")));
+    assert_eq!(
+        (status, body),
+        (404, error("not_found", "flag old not found"))
+    );
     let change = newest_change(&server).await;
     assert_eq!(change["action"], "deleted");
     assert_eq!(change["after"], serde_json::Value::Null);
@@ -500,14 +649,25 @@ async fn archived_flags_refuse_writes_until_restored_and_only_they_can_be_delete
 async fn unknown_projects_and_flags_are_404() {
     let server = TestServer::start().await;
     let (status, body, _) = get(&server, "/api/v1/projects/nope/flags").await;
-    assert_eq!((status, body), (404, error("not_found", "project nope not found")));
+    assert_eq!(
+        (status, body),
+        (404, error("not_found", "project nope not found"))
+    );
     let (status, body) = json(
         server
-            .send(Method::POST, "/api/v1/projects/nope/flags", &server.admin, &boolean_flag("f"))
+            .send(
+                Method::POST,
+                "/api/v1/projects/nope/flags",
+                &server.admin,
+                &boolean_flag("f"),
+            )
             .await,
     )
     .await;
-    assert_eq!((status, body), (404, error("not_found", "project nope not found")));
+    assert_eq!(
+        (status, body),
+        (404, error("not_found", "project nope not found"))
+    );
     let missing = error("not_found", "flag nope not found");
     let (status, body, _) = get(&server, &flag_path("nope")).await;
     assert_eq!((status, body), (404, missing.clone()));
@@ -516,8 +676,12 @@ async fn unknown_projects_and_flags_are_404() {
         (Method::PATCH, json!({"name": "x"})),
         (Method::PATCH, json!({"archived": true})),
     ] {
-        let (status, error_body) =
-            json(server.send(method.clone(), &flag_path("nope"), &server.admin, &body).await).await;
+        let (status, error_body) = json(
+            server
+                .send(method.clone(), &flag_path("nope"), &server.admin, &body)
+                .await,
+        )
+        .await;
         assert_eq!((status, error_body), (404, missing.clone()), "{method}");
     }
     let request = server.request(Method::DELETE, &flag_path("nope"), Some(&server.admin));

@@ -16,13 +16,37 @@ use vexil_server::store::{Role, TokenFilter, TokenKind};
 fn writes() -> Vec<(Method, String, Option<Value>)> {
     vec![
         (Method::POST, flags_path(), Some(boolean_flag("fresh"))),
-        (Method::PUT, flag_path("checkout"), Some(boolean_flag("checkout"))),
-        (Method::PATCH, flag_path("checkout"), Some(json!({"name": "x"}))),
-        (Method::PATCH, flag_path("checkout"), Some(json!({"archived": true}))),
+        (
+            Method::PUT,
+            flag_path("checkout"),
+            Some(boolean_flag("checkout")),
+        ),
+        (
+            Method::PATCH,
+            flag_path("checkout"),
+            Some(json!({"name": "x"})),
+        ),
+        (
+            Method::PATCH,
+            flag_path("checkout"),
+            Some(json!({"archived": true})),
+        ),
         (Method::DELETE, flag_path("checkout"), None),
-        (Method::PUT, config_path("checkout", "production"), Some(serving("off", "on"))),
-        (Method::POST, toggle_path("checkout", "production"), Some(json!({"enabled": true}))),
-        (Method::POST, format!("{PROJECT}/segments"), Some(segment("fresh"))),
+        (
+            Method::PUT,
+            config_path("checkout", "production"),
+            Some(serving("off", "on")),
+        ),
+        (
+            Method::POST,
+            toggle_path("checkout", "production"),
+            Some(json!({"enabled": true})),
+        ),
+        (
+            Method::POST,
+            format!("{PROJECT}/segments"),
+            Some(segment("fresh")),
+        ),
         (Method::PUT, segment_path("beta"), Some(segment("beta"))),
         (Method::DELETE, segment_path("beta"), None),
     ]
@@ -89,8 +113,20 @@ async fn viewers_read_everything_and_write_nothing() {
         assert_eq!(response, (403, refused.clone()), "{method} {path}");
         // The right is checked before the body is read.
         if body.is_some() {
-            let response = send_raw(&server, method.clone(), &path, &viewer, Some("text/plain"), b"{".to_vec()).await;
-            assert_eq!(response, (403, refused.clone()), "{method} {path} with a bad body");
+            let response = send_raw(
+                &server,
+                method.clone(),
+                &path,
+                &viewer,
+                Some("text/plain"),
+                b"{".to_vec(),
+            )
+            .await;
+            assert_eq!(
+                response,
+                (403, refused.clone()),
+                "{method} {path} with a bad body"
+            );
         }
     }
     assert_eq!(state(&server).await, before);
@@ -106,7 +142,9 @@ async fn an_environment_limited_token_writes_only_its_environments_configs() {
         kind: Some(TokenKind::Api),
         ..TokenFilter::default()
     };
-    let id = server.store.list_tokens(&filter).await.unwrap()[0].id.clone();
+    let id = server.store.list_tokens(&filter).await.unwrap()[0]
+        .id
+        .clone();
     let before = state(&server).await;
 
     let production = error(
@@ -142,7 +180,11 @@ async fn an_environment_limited_token_writes_only_its_environments_configs() {
         Some(&serving("off", "on")),
     )
     .await;
-    assert_eq!((status, stored["version"].clone()), (200, json!(2)), "{stored}");
+    assert_eq!(
+        (status, stored["version"].clone()),
+        (200, json!(2)),
+        "{stored}"
+    );
     let (status, toggled) = call(
         &server,
         Method::POST,
@@ -176,7 +218,10 @@ async fn sdk_keys_integration_tokens_and_anonymous_callers_are_refused() {
         "unauthorized",
         "missing credentials: send `Authorization: Bearer <token>`",
     );
-    let sdk = error("unauthorized", "wrong kind of token: this endpoint takes a user session or an API token, not an SDK key");
+    let sdk = error(
+        "unauthorized",
+        "wrong kind of token: this endpoint takes a user session or an API token, not an SDK key",
+    );
     let health_only = error(
         "forbidden",
         "integration tokens may only post health events (alerts and deploys)",
@@ -185,11 +230,33 @@ async fn sdk_keys_integration_tokens_and_anonymous_callers_are_refused() {
     calls.extend(reads().into_iter().map(|path| (Method::GET, path, None)));
     for (method, path, body) in calls {
         let response = call(&server, method.clone(), &path, None, body.as_ref()).await;
-        assert_eq!(response, (401, anonymous.clone()), "anonymous {method} {path}");
-        let response = call(&server, method.clone(), &path, Some(&sdk_key), body.as_ref()).await;
+        assert_eq!(
+            response,
+            (401, anonymous.clone()),
+            "anonymous {method} {path}"
+        );
+        let response = call(
+            &server,
+            method.clone(),
+            &path,
+            Some(&sdk_key),
+            body.as_ref(),
+        )
+        .await;
         assert_eq!(response, (401, sdk.clone()), "SDK key {method} {path}");
-        let response = call(&server, method.clone(), &path, Some(&integration), body.as_ref()).await;
-        assert_eq!(response, (403, health_only.clone()), "integration {method} {path}");
+        let response = call(
+            &server,
+            method.clone(),
+            &path,
+            Some(&integration),
+            body.as_ref(),
+        )
+        .await;
+        assert_eq!(
+            response,
+            (403, health_only.clone()),
+            "integration {method} {path}"
+        );
     }
     assert_eq!(state(&server).await, before);
 }

@@ -100,9 +100,15 @@ async fn create_read_replace_delete() {
         .unwrap();
     assert_eq!(json(response).await, (204, serde_json::Value::Null));
     let (status, body, _) = get(&server, &segment_path("beta")).await;
-    assert_eq!((status, body), (404, error("not_found", "segment beta not found")));
+    assert_eq!(
+        (status, body),
+        (404, error("not_found", "segment beta not found"))
+    );
     let change = newest_change(&server).await;
-    assert_eq!((change["action"].clone(), change["after"].clone()), (json!("deleted"), json!(null)));
+    assert_eq!(
+        (change["action"].clone(), change["after"].clone()),
+        (json!("deleted"), json!(null))
+    );
 }
 
 #[tokio::test]
@@ -122,17 +128,29 @@ async fn list_pages_by_key() {
     let (status, all, _) = get(&server, &segments_path()).await;
     assert_eq!(status, 200);
     assert_eq!(keys(&all), ["a", "b", "c"]);
-    assert_eq!((all["total"].clone(), all["per_page"].clone()), (json!(3), json!(50)));
+    assert_eq!(
+        (all["total"].clone(), all["per_page"].clone()),
+        (json!(3), json!(50))
+    );
     let (_, second, _) = get(&server, &format!("{}?per_page=2&page=2", segments_path())).await;
     assert_eq!(keys(&second), ["c"]);
-    assert_eq!((second["total"].clone(), second["page"].clone()), (json!(3), json!(2)));
+    assert_eq!(
+        (second["total"].clone(), second["page"].clone()),
+        (json!(3), json!(2))
+    );
     let (status, body, _) = get(&server, &format!("{}?per_page=0", segments_path())).await;
     assert_eq!(
         (status, body),
-        (400, error("bad_request", "per_page must be between 1 and 200"))
+        (
+            400,
+            error("bad_request", "per_page must be between 1 and 200")
+        )
     );
     let (status, body, _) = get(&server, "/api/v1/projects/nope/segments").await;
-    assert_eq!((status, body), (404, error("not_found", "project nope not found")));
+    assert_eq!(
+        (status, body),
+        (404, error("not_found", "project nope not found"))
+    );
 }
 
 #[tokio::test]
@@ -145,7 +163,8 @@ async fn invalid_segments_are_422_and_change_nothing() {
     let mut other_key = segment("beta");
     other_key["key"] = json!("gamma");
     let mut nested = segment("beta");
-    nested["rules"] = json!([{"clauses": [{"attribute": "", "op": "in_segment", "values": ["beta"]}]}]);
+    nested["rules"] =
+        json!([{"clauses": [{"attribute": "", "op": "in_segment", "values": ["beta"]}]}]);
     let mut bad_values = segment("beta");
     bad_values["included"] = json!(["alice", ""]);
     bad_values["rules"] = json!([{"id": "v", "clauses": [
@@ -184,13 +203,22 @@ async fn invalid_segments_are_422_and_change_nothing() {
             )]),
         ),
     ] {
-        let (status, error_body) =
-            json(server.send(Method::PUT, &segment_path("beta"), &server.admin, &body).await).await;
+        let (status, error_body) = json(
+            server
+                .send(Method::PUT, &segment_path("beta"), &server.admin, &body)
+                .await,
+        )
+        .await;
         assert_eq!((status, error_body), (422, expected), "{body}");
     }
     let (status, body) = json(
         server
-            .send(Method::POST, &segments_path(), &server.admin, &json!({"key": "Bad Key", "name": ""}))
+            .send(
+                Method::POST,
+                &segments_path(),
+                &server.admin,
+                &json!({"key": "Bad Key", "name": ""}),
+            )
             .await,
     )
     .await;
@@ -202,9 +230,21 @@ async fn invalid_segments_are_422_and_change_nothing() {
         .map(|d| d["path"].as_str().unwrap())
         .collect();
     assert_eq!(paths, ["/key", "/name"]);
-    let (status, body) =
-        json(server.send(Method::POST, &segments_path(), &server.admin, &segment("beta")).await).await;
-    assert_eq!((status, body), (409, error("conflict", "segment beta already exists")));
+    let (status, body) = json(
+        server
+            .send(
+                Method::POST,
+                &segments_path(),
+                &server.admin,
+                &segment("beta"),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (409, error("conflict", "segment beta already exists"))
+    );
 
     assert_eq!(get(&server, &segment_path("beta")).await.1, stored);
     assert_eq!(change_count(&server).await, changes);
@@ -225,7 +265,8 @@ async fn a_segment_in_use_cannot_be_deleted() {
     let delete = || {
         let server = &server;
         async move {
-            let request = server.request(Method::DELETE, &segment_path("beta"), Some(&server.admin));
+            let request =
+                server.request(Method::DELETE, &segment_path("beta"), Some(&server.admin));
             json(request.send().await.unwrap()).await
         }
     };
@@ -233,7 +274,10 @@ async fn a_segment_in_use_cannot_be_deleted() {
         delete().await,
         (
             409,
-            error("conflict", "segment beta is used by flag checkout in environment staging")
+            error(
+                "conflict",
+                "segment beta is used by flag checkout in environment staging"
+            )
         )
     );
     assert_eq!(change_count(&server).await, changes);
@@ -241,5 +285,8 @@ async fn a_segment_in_use_cannot_be_deleted() {
 
     put_config(&server, "checkout", "staging", &serving("off", "off")).await;
     assert_eq!(delete().await.0, 204);
-    assert_eq!(delete().await, (404, error("not_found", "segment beta not found")));
+    assert_eq!(
+        delete().await,
+        (404, error("not_found", "segment beta not found"))
+    );
 }

@@ -85,8 +85,12 @@ pub fn invalid(details: &[(&str, &str)]) -> Value {
 
 /// Creates a flag as the admin; its created record.
 pub async fn create_flag(server: &TestServer, body: &Value) -> Value {
-    let (status, created) =
-        json(server.send(Method::POST, &flags_path(), &server.admin, body).await).await;
+    let (status, created) = json(
+        server
+            .send(Method::POST, &flags_path(), &server.admin, body)
+            .await,
+    )
+    .await;
     assert_eq!(status, 201, "{created}");
     created
 }
@@ -194,14 +198,15 @@ pub async fn newest_change(server: &TestServer) -> Value {
 }
 
 /// `versions` with every environment in `bumped` one higher.
-pub fn bumped(
-    before: &BTreeMap<String, u64>,
-    bumped: &[&str],
-) -> BTreeMap<String, u64> {
+pub fn bumped(before: &BTreeMap<String, u64>, bumped: &[&str]) -> BTreeMap<String, u64> {
     before
         .iter()
         .map(|(env, v)| {
-            let v = if bumped.contains(&env.as_str()) { v + 1 } else { *v };
+            let v = if bumped.contains(&env.as_str()) {
+                v + 1
+            } else {
+                *v
+            };
             (env.clone(), v)
         })
         .collect()
