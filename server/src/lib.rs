@@ -136,13 +136,26 @@ pub async fn launch(
 
 /// Every route, with request tracing.
 pub fn app(state: AppState) -> Router {
-    let docs = api::openapi::document(vec![api::login::Doc::openapi()]);
+    let docs = api::openapi::document(vec![
+        api::login::Doc::openapi(),
+        api::flags::Doc::openapi(),
+        api::configs::Doc::openapi(),
+        api::segments::Doc::openapi(),
+        api::changes::Doc::openapi(),
+    ]);
     Router::new()
         .merge(api::login::router())
+        .merge(api::flags::router())
+        .merge(api::configs::router())
+        .merge(api::segments::router())
+        .merge(api::changes::router())
         .merge(health::router())
         .merge(home::router())
         .merge(api::openapi::router(docs))
         .merge(metrics::router(state.metrics.clone()))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            api::json::MAX_BODY_BYTES,
+        ))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -3,16 +3,29 @@
 //! # Layout
 //! - `error`: [`ApiError`], the one JSON error shape.
 //! - `json`: the JSON body extractor (415, 413, 400, 422 with pointers).
+//! - `query`: the query-string extractor (400 in the one shape).
 //! - `openapi`: the merged OpenAPI document and the `/api/docs` page.
 //! - `login`: `POST /api/v1/auth/login`.
 //! - `paging`: `?page=&per_page=` of list endpoints.
-//! - `write`: `If-Match`, `X-Vexil-Reason` and `ETag` of writes.
+//! - `write`: `If-Match`, `X-Vexil-Reason`, `ETag` and `201 Created` of writes.
+//! - `flag_schemas`: OpenAPI schemas of proto's flags, configs, segments and
+//!   of the change log (proto has no utoipa).
+//! - `flags`: flag definitions (list, create, replace, patch, archive, delete).
+//! - `configs`: a flag's config in one environment, and the toggle.
+//! - `segments`: segments.
+//! - `changes`: a project's change log.
 
+pub mod changes;
+pub mod configs;
 pub mod error;
+pub mod flag_schemas;
+pub mod flags;
 pub mod json;
 pub mod login;
 pub mod openapi;
 pub mod paging;
+pub mod query;
+pub mod segments;
 pub mod write;
 
 pub use error::ApiError;

@@ -3,16 +3,16 @@
 //! object's new version as its `ETag`.
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{ETAG, IF_MATCH};
+use axum::http::header::{ETAG, IF_MATCH, LOCATION};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::error::ApiError;
 use crate::auth::Principal;
-use crate::store::WriteMeta;
+use crate::store::{StoreError, WriteMeta};
 
 /// Header carrying the reason for a change, written to the change log.
 pub const REASON_HEADER: &str = "x-vexil-reason";
@@ -45,6 +45,18 @@ impl WriteOptions {
                 .or_else(|| self.reason.clone()),
             at: now,
             expected_version: self.if_match,
+        }
+    }
+
+    /// The store's `Conflict` for a stale `If-Match`, checked before the
+    /// write when a handler must look at the current object first (to
+    /// validate against it): the same 409 the store would answer.
+    pub fn check(&self, current: u64) -> Result<(), ApiError> {
+        match self.if_match {
+            Some(expected) if expected != current => {
+                Err(StoreError::Conflict { expected, current }.into())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -116,6 +128,26 @@ impl<T: Serialize> IntoResponse for Versioned<T> {
     }
 }
 
+/// A created object: `201 Created` with its URL as `Location`, its version
+/// as `ETag`, and the object as the body.
+#[derive(Debug)]
+pub struct Created<T> {
+    pub location: String,
+    pub version: u64,
+    pub body: T,
+}
+
+impl<T: Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        let mut response = Versioned(self.version, self.body).into_response();
+        *response.status_mut() = StatusCode::CREATED;
+        if let Ok(value) = HeaderValue::from_str(&self.location) {
+            response.headers_mut().insert(LOCATION, value);
+        }
+        response
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +186,26 @@ mod tests {
                 .if_match,
             None
         );
+    }
+
+    #[test]
+    fn check_is_the_stores_conflict() {
+        let options = WriteOptions {
+            if_match: Some(3),
+            reason: None,
+        };
+        options.check(3).unwrap();
+        let err = options.check(4).unwrap_err();
+        assert!(matches!(err, ApiError::Conflict(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            ApiError::from(StoreError::Conflict {
+                expected: 3,
+                current: 4
+            })
+            .to_string()
+        );
+        WriteOptions::default().check(9).unwrap();
     }
 
     #[test]
