@@ -1,7 +1,7 @@
 //! Users, tokens and named secrets. User and token writes go to the change
 //! log but bump no environment.
 
-use sqlx::postgres::PgPool;
+use sqlx::postgres::{PgConnection, PgExecutor, PgPool, PgRow};
 use time::OffsetDateTime;
 
 use super::write;
@@ -43,12 +43,8 @@ pub(super) async fn list_users(pool: &PgPool) -> StoreResult<Vec<UserRecord>> {
 }
 
 pub(super) async fn get_user(pool: &PgPool, username: &str) -> StoreResult<UserRecord> {
-    let row = sqlx::query("SELECT * FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| not_found_user(username))?;
-    records::user(&row)
+    let sql = "SELECT * FROM users WHERE username = $1";
+    records::user(&row_by_key(pool, sql, username, "user").await?)
 }
 
 pub(super) async fn count_users(pool: &PgPool) -> StoreResult<u64> {
@@ -79,8 +75,7 @@ pub(super) async fn create_user(
     .map_err(write::exists(|| format!("user {}", user.username)))?;
     let record = records::user(&row)?;
     let change = NewChange::user(&record.username, ChangeAction::Created, None, Some(&record))?;
-    write::append(&mut tx, change, Vec::new(), meta).await?;
-    tx.commit().await?;
+    write::commit(tx, change, Vec::new(), meta).await?;
     Ok(record)
 }
 
@@ -110,8 +105,7 @@ pub(super) async fn update_user(
         Some(&before),
         Some(&after),
     )?;
-    write::append(&mut tx, change, Vec::new(), meta).await?;
-    tx.commit().await?;
+    write::commit(tx, change, Vec::new(), meta).await?;
     Ok(after)
 }
 
@@ -128,18 +122,27 @@ pub(super) async fn delete_user(
         .execute(&mut *tx)
         .await?;
     let change = NewChange::user(username, ChangeAction::Deleted, Some(&before), None)?;
-    write::append(&mut tx, change, Vec::new(), meta).await?;
-    tx.commit().await?;
-    Ok(())
+    write::commit(tx, change, Vec::new(), meta).await
 }
 
-async fn lock_user(conn: &mut sqlx::PgConnection, username: &str) -> StoreResult<UserRecord> {
-    let row = sqlx::query("SELECT * FROM users WHERE username = $1 FOR UPDATE")
-        .bind(username)
-        .fetch_optional(&mut *conn)
+async fn lock_user(conn: &mut PgConnection, username: &str) -> StoreResult<UserRecord> {
+    let sql = "SELECT * FROM users WHERE username = $1 FOR UPDATE";
+    records::user(&row_by_key(conn, sql, username, "user").await?)
+}
+
+/// The row `sql` (binds: $1 `key`) finds; `NotFound` for `what` `key` when
+/// there is none.
+async fn row_by_key<'c>(
+    executor: impl PgExecutor<'c>,
+    sql: &'static str,
+    key: &str,
+    what: &str,
+) -> StoreResult<PgRow> {
+    sqlx::query(sql)
+        .bind(key)
+        .fetch_optional(executor)
         .await?
-        .ok_or_else(|| not_found_user(username))?;
-    records::user(&row)
+        .ok_or_else(|| StoreError::NotFound(format!("{what} {key}")))
 }
 
 pub(super) async fn create_token(
@@ -172,18 +175,13 @@ pub(super) async fn create_token(
     .map_err(write::exists(|| format!("token {}", token.id)))?;
     let record = records::token(&row)?;
     let change = NewChange::token(&record, ChangeAction::Created, None, Some(&record))?;
-    write::append(&mut tx, change, Vec::new(), meta).await?;
-    tx.commit().await?;
+    write::commit(tx, change, Vec::new(), meta).await?;
     Ok(record)
 }
 
 pub(super) async fn get_token(pool: &PgPool, id: &str) -> StoreResult<TokenRecord> {
-    let row = sqlx::query("SELECT * FROM tokens WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| not_found_token(id))?;
-    records::token(&row)
+    let sql = "SELECT * FROM tokens WHERE id = $1";
+    records::token(&row_by_key(pool, sql, id, "token").await?)
 }
 
 pub(super) async fn list_tokens(
@@ -213,12 +211,8 @@ pub(super) async fn revoke_token(
     meta: &WriteMeta,
 ) -> StoreResult<TokenRecord> {
     let mut tx = write::begin(pool).await?;
-    let row = sqlx::query("SELECT * FROM tokens WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| not_found_token(id))?;
-    let before = records::token(&row)?;
+    let sql = "SELECT * FROM tokens WHERE id = $1 FOR UPDATE";
+    let before = records::token(&row_by_key(&mut *tx, sql, id, "token").await?)?;
     // Revoking a revoked token changes nothing and logs nothing.
     if before.revoked_at.is_some() {
         return Ok(before);
@@ -230,8 +224,7 @@ pub(super) async fn revoke_token(
         .await?;
     let after = records::token(&row)?;
     let change = NewChange::token(&after, ChangeAction::Revoked, Some(&before), Some(&after))?;
-    write::append(&mut tx, change, Vec::new(), meta).await?;
-    tx.commit().await?;
+    write::commit(tx, change, Vec::new(), meta).await?;
     Ok(after)
 }
 
@@ -242,15 +235,7 @@ pub(super) async fn touch_token(pool: &PgPool, id: &str, at: OffsetDateTime) -> 
         .execute(pool)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(not_found_token(id));
+        return Err(StoreError::NotFound(format!("token {id}")));
     }
     Ok(())
-}
-
-fn not_found_user(username: &str) -> StoreError {
-    StoreError::NotFound(format!("user {username}"))
-}
-
-fn not_found_token(id: &str) -> StoreError {
-    StoreError::NotFound(format!("token {id}"))
 }

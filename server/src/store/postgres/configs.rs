@@ -1,14 +1,17 @@
 //! Flag configs, one per flag and environment: reading them, and the two
 //! writes (replace, toggle), each bumping only its environment.
 
-use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::postgres::{PgConnection, PgPool, PgRow};
 use vexil_proto::FlagConfig;
 
 use super::flags;
 use super::write::{self, ProjectLock};
 use crate::store::changes::NewChange;
 use crate::store::configs::ConfigWrite;
-use crate::store::{StoreError, StoreResult, WriteMeta, checks, codec, default_config, records};
+use crate::store::records::Columns;
+use crate::store::{
+    FlagRecord, StoreError, StoreResult, WriteMeta, checks, codec, default_config, records,
+};
 
 pub(super) async fn get(
     pool: &PgPool,
@@ -29,8 +32,7 @@ pub(super) async fn get(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| StoreError::NotFound(format!("environment {environment}")))?;
-    Ok(records::optional_config(&row, "version", flag)?
-        .unwrap_or_else(|| default_config(&record.flag)))
+    or_default(&row, "version", &record)
 }
 
 pub(super) async fn list(
@@ -53,12 +55,25 @@ pub(super) async fn list(
     found
         .iter()
         .map(|row| {
-            let environment: String = sqlx::Row::try_get(row, "environment")?;
-            let config = records::optional_config(row, "version", flag)?
-                .unwrap_or_else(|| default_config(&record.flag));
-            Ok((environment, config))
+            Ok((
+                row.text("environment")?,
+                or_default(row, "version", &record)?,
+            ))
         })
         .collect()
+}
+
+/// The config in `row` (its `config` and `version_column`), or the flag's
+/// default config where an outer join found none.
+pub(super) fn or_default(
+    row: &PgRow,
+    version_column: &str,
+    flag: &FlagRecord,
+) -> StoreResult<FlagConfig> {
+    Ok(
+        records::optional_config(row, version_column, &flag.flag.key)?
+            .unwrap_or_else(|| default_config(&flag.flag)),
+    )
 }
 
 /// `put_flag_config` and `set_flag_enabled`: one write to a flag's config
@@ -74,13 +89,8 @@ pub(super) async fn write_config(
     let mut tx = write::begin(pool).await?;
     write::lock_project(&mut tx, project, ProjectLock::Share).await?;
     write::lock_environment(&mut tx, project, environment).await?;
-    let row = sqlx::query("SELECT * FROM flags WHERE project = $1 AND key = $2 FOR SHARE")
-        .bind(project)
-        .bind(flag)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("flag {flag}")))?;
-    let record = records::flag(&row)?;
+    let sql = "SELECT * FROM flags WHERE project = $1 AND key = $2 FOR SHARE";
+    let record = records::flag(&write::keyed_row(&mut tx, sql, project, flag, "flag").await?)?;
     let row = sqlx::query(
         "SELECT config, version FROM flag_configs \
          WHERE project = $1 AND flag = $2 AND environment = $3 FOR UPDATE",
@@ -91,18 +101,15 @@ pub(super) async fn write_config(
     .fetch_optional(&mut *tx)
     .await?;
     let before = match &row {
-        Some(row) => records::optional_config(row, "version", flag)?,
-        None => None,
-    }
-    .unwrap_or_else(|| default_config(&record.flag));
+        Some(row) => or_default(row, "version", &record)?,
+        None => default_config(&record.flag),
+    };
     checks::check_version(meta, before.version)?;
     checks::refuse_archived(&record)?;
     let (after, action) = edit.apply(&before);
     store(&mut tx, project, flag, environment, &after).await?;
-    let versions = write::bump(&mut tx, project, &[environment.to_string()]).await?;
-    let entry = NewChange::flag_config(project, flag, environment, action, &before, &after)?;
-    write::append(&mut tx, entry, versions, meta).await?;
-    tx.commit().await?;
+    let change = NewChange::flag_config(project, flag, environment, action, &before, &after)?;
+    write::commit_bumping(tx, project, &[environment.to_string()], change, meta).await?;
     Ok(after)
 }
 

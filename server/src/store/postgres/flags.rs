@@ -1,15 +1,18 @@
 //! Flag definitions: create, update, archive and restore, delete.
 
-use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::Row;
+use sqlx::postgres::{PgArguments, PgConnection, PgPool};
+use sqlx::query::Query;
+use sqlx::{AssertSqlSafe, Postgres};
+use time::OffsetDateTime;
 use vexil_proto::{Flag, FlagConfig};
 
 use super::configs;
-use super::write::{self, ProjectLock};
+use super::write;
 use crate::store::changes::{NewChange, archive_action};
 use crate::store::configs::initial_config;
 use crate::store::{
-    ChangeAction, FlagFilter, FlagRecord, Paged, StoreError, StoreResult, WriteMeta, checks, codec,
-    records,
+    ChangeAction, FlagFilter, FlagRecord, Paged, StoreResult, WriteMeta, checks, codec, records,
 };
 
 /// The flag list's filter, shared by its count and its page. Binds: $1
@@ -25,29 +28,25 @@ pub(super) async fn list(
     filter: &FlagFilter,
 ) -> StoreResult<Paged<FlagRecord>> {
     // One snapshot for the count and the page.
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await?;
+    let mut tx = write::begin_read(pool).await?;
     write::project_exists(&mut tx, project).await?;
     let archived = filter.archived.unwrap_or(false);
     let query = filter.query.as_ref().map(|q| q.to_lowercase());
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT count(*) FROM flags {LIST_WHERE}"
-    )))
-    .bind(project)
-    .bind(archived)
-    .bind(&query)
-    .bind(&filter.tag)
-    .fetch_one(&mut *tx)
-    .await?;
+    let filtered = |sql: String| {
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(project)
+            .bind(archived)
+            .bind(&query)
+            .bind(&filter.tag)
+    };
+    let total: i64 = filtered(format!("SELECT count(*) FROM flags {LIST_WHERE}"))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
     let (page, per_page, offset) = filter.page.window();
-    let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let found = filtered(format!(
         "SELECT * FROM flags {LIST_WHERE} ORDER BY key LIMIT $5 OFFSET $6"
-    )))
-    .bind(project)
-    .bind(archived)
-    .bind(&query)
-    .bind(&filter.tag)
+    ))
     .bind(i64::from(per_page))
     .bind(offset)
     .fetch_all(&mut *tx)
@@ -75,15 +74,30 @@ pub(super) async fn flag_row(
     project: &str,
     key: &str,
 ) -> StoreResult<FlagRecord> {
-    let row = sqlx::query("SELECT * FROM flags WHERE project = $1 AND key = $2")
+    let sql = "SELECT * FROM flags WHERE project = $1 AND key = $2";
+    records::flag(&write::row_in_project(conn, sql, project, key, "flag").await?)
+}
+
+/// `sql` with the definition's columns bound: $1 project, $2 key, $3 name,
+/// $4 description, $5 tags, $6 owner, $7 kind, $8 variants, $9 temporary,
+/// $10 the write's time.
+fn bind_definition(
+    sql: &'static str,
+    project: &str,
+    flag: &Flag,
+    at: OffsetDateTime,
+) -> StoreResult<Query<'static, Postgres, PgArguments>> {
+    Ok(sqlx::query(sql)
         .bind(project)
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match row {
-        Some(row) => records::flag(&row),
-        None => Err(write::not_found_in(conn, project, format!("flag {key}")).await),
-    }
+        .bind(&flag.key)
+        .bind(&flag.name)
+        .bind(&flag.description)
+        .bind(codec::to_value(&flag.tags)?)
+        .bind(&flag.owner)
+        .bind(codec::enum_name(&flag.kind)?)
+        .bind(codec::to_value(&flag.variants)?)
+        .bind(flag.temporary)
+        .bind(at))
 }
 
 pub(super) async fn create(
@@ -94,33 +108,20 @@ pub(super) async fn create(
     meta: &WriteMeta,
 ) -> StoreResult<FlagRecord> {
     let mut tx = write::begin(pool).await?;
-    write::lock_project(&mut tx, project, ProjectLock::Share).await?;
-    let environments = write::keys(&write::lock_environments(&mut tx, project).await?);
+    let environments = write::lock_project_wide(&mut tx, project).await?;
     checks::check_config_environments(configs, &environments)?;
-    let row = sqlx::query(
-        "INSERT INTO flags (project, key, name, description, tags, owner, kind, variants, \
-         temporary, version, archived, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, FALSE, $10, $10) RETURNING *",
-    )
-    .bind(project)
-    .bind(&flag.key)
-    .bind(&flag.name)
-    .bind(&flag.description)
-    .bind(codec::to_value(&flag.tags)?)
-    .bind(&flag.owner)
-    .bind(codec::enum_name(&flag.kind)?)
-    .bind(codec::to_value(&flag.variants)?)
-    .bind(flag.temporary)
-    .bind(meta.at)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(write::exists(|| format!("flag {}", flag.key)))?;
+    let insert = "INSERT INTO flags (project, key, name, description, tags, owner, kind, \
+         variants, temporary, version, archived, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, FALSE, $10, $10) RETURNING *";
+    let row = bind_definition(insert, project, flag, meta.at)?
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(write::exists(|| format!("flag {}", flag.key)))?;
     let record = records::flag(&row)?;
     for environment in &environments {
         let config = initial_config(flag, configs, environment);
         configs::store(&mut tx, project, &flag.key, environment, &config).await?;
     }
-    let versions = write::bump(&mut tx, project, &environments).await?;
     let change = NewChange::flag(
         project,
         &flag.key,
@@ -128,8 +129,7 @@ pub(super) async fn create(
         None,
         Some(&record),
     )?;
-    write::append(&mut tx, change, versions, meta).await?;
-    tx.commit().await?;
+    write::commit_bumping(tx, project, &environments, change, meta).await?;
     Ok(record)
 }
 
@@ -143,34 +143,16 @@ pub(super) async fn update(
     let (environments, before) = lock_flag(&mut tx, project, &flag.key).await?;
     checks::check_version(meta, before.version)?;
     checks::refuse_archived(&before)?;
-    let row = sqlx::query(
-        "UPDATE flags SET name = $3, description = $4, tags = $5, owner = $6, kind = $7, \
-         variants = $8, temporary = $9, version = version + 1, updated_at = $10 \
-         WHERE project = $1 AND key = $2 RETURNING *",
-    )
-    .bind(project)
-    .bind(&flag.key)
-    .bind(&flag.name)
-    .bind(&flag.description)
-    .bind(codec::to_value(&flag.tags)?)
-    .bind(&flag.owner)
-    .bind(codec::enum_name(&flag.kind)?)
-    .bind(codec::to_value(&flag.variants)?)
-    .bind(flag.temporary)
-    .bind(meta.at)
-    .fetch_one(&mut *tx)
-    .await?;
+    let update = "UPDATE flags SET name = $3, description = $4, tags = $5, owner = $6, \
+         kind = $7, variants = $8, temporary = $9, version = version + 1, updated_at = $10 \
+         WHERE project = $1 AND key = $2 RETURNING *";
+    let row = bind_definition(update, project, flag, meta.at)?
+        .fetch_one(&mut *tx)
+        .await?;
     let after = records::flag(&row)?;
-    let versions = write::bump(&mut tx, project, &environments).await?;
-    let change = NewChange::flag(
-        project,
-        &flag.key,
-        ChangeAction::Updated,
-        Some(&before),
-        Some(&after),
-    )?;
-    write::append(&mut tx, change, versions, meta).await?;
-    tx.commit().await?;
+    let action = ChangeAction::Updated;
+    let change = NewChange::flag(project, &flag.key, action, Some(&before), Some(&after))?;
+    write::commit_bumping(tx, project, &environments, change, meta).await?;
     Ok(after)
 }
 
@@ -196,16 +178,9 @@ pub(super) async fn set_archived(
     .fetch_one(&mut *tx)
     .await?;
     let after = records::flag(&row)?;
-    let versions = write::bump(&mut tx, project, &environments).await?;
-    let change = NewChange::flag(
-        project,
-        key,
-        archive_action(archived),
-        Some(&before),
-        Some(&after),
-    )?;
-    write::append(&mut tx, change, versions, meta).await?;
-    tx.commit().await?;
+    let action = archive_action(archived);
+    let change = NewChange::flag(project, key, action, Some(&before), Some(&after))?;
+    write::commit_bumping(tx, project, &environments, change, meta).await?;
     Ok(after)
 }
 
@@ -219,16 +194,10 @@ pub(super) async fn delete(
     let (environments, before) = lock_flag(&mut tx, project, key).await?;
     checks::check_version(meta, before.version)?;
     checks::check_deletable(&before)?;
-    sqlx::query("DELETE FROM flags WHERE project = $1 AND key = $2")
-        .bind(project)
-        .bind(key)
-        .execute(&mut *tx)
-        .await?;
-    let versions = write::bump(&mut tx, project, &environments).await?;
+    let delete = "DELETE FROM flags WHERE project = $1 AND key = $2";
+    write::execute_keyed(&mut tx, delete, project, key).await?;
     let change = NewChange::flag(project, key, ChangeAction::Deleted, Some(&before), None)?;
-    write::append(&mut tx, change, versions, meta).await?;
-    tx.commit().await?;
-    Ok(())
+    write::commit_bumping(tx, project, &environments, change, meta).await
 }
 
 /// Locks what a write to a flag's definition needs: the project (shared),
@@ -239,13 +208,8 @@ async fn lock_flag(
     project: &str,
     key: &str,
 ) -> StoreResult<(Vec<String>, FlagRecord)> {
-    write::lock_project(conn, project, ProjectLock::Share).await?;
-    let environments = write::keys(&write::lock_environments(conn, project).await?);
-    let row = sqlx::query("SELECT * FROM flags WHERE project = $1 AND key = $2 FOR UPDATE")
-        .bind(project)
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("flag {key}")))?;
+    let environments = write::lock_project_wide(conn, project).await?;
+    let sql = "SELECT * FROM flags WHERE project = $1 AND key = $2 FOR UPDATE";
+    let row = write::keyed_row(conn, sql, project, key, "flag").await?;
     Ok((environments, records::flag(&row)?))
 }

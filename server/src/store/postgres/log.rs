@@ -3,13 +3,12 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::{AssertSqlSafe, Row};
 use vexil_proto::{Snapshot, SnapshotFlag};
 
-use super::write;
-use crate::store::{Change, ChangeFilter, EnvironmentVersion, Paged, StoreResult, default_config};
-use crate::store::{codec, records};
+use super::{configs, write};
+use crate::store::{Change, ChangeFilter, EnvironmentVersion, Paged, StoreResult, codec, records};
 
 pub(super) async fn snapshot(
     pool: &PgPool,
@@ -18,9 +17,7 @@ pub(super) async fn snapshot(
 ) -> StoreResult<Snapshot> {
     // One consistent view: the version, flags and segments read below are
     // exactly what that version's change left.
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await?;
+    let mut tx = write::begin_read(pool).await?;
     let version = environment_version(&mut tx, project, environment).await?;
     let flag_rows = sqlx::query(
         "SELECT f.*, c.config, c.version AS config_version FROM flags f \
@@ -40,8 +37,7 @@ pub(super) async fn snapshot(
     let mut flags = Vec::with_capacity(flag_rows.len());
     for row in &flag_rows {
         let record = records::flag(row)?;
-        let config = records::optional_config(row, "config_version", &record.flag.key)?
-            .unwrap_or_else(|| default_config(&record.flag));
+        let config = configs::or_default(row, "config_version", &record)?;
         flags.push(SnapshotFlag {
             key: record.flag.key,
             kind: record.flag.kind,
@@ -76,30 +72,24 @@ pub(super) async fn list_changes(
     project: Option<&str>,
     filter: &ChangeFilter,
 ) -> StoreResult<Paged<Change>> {
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await?;
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT count(*) FROM changes {CHANGES_WHERE}"
-    )))
-    .bind(project)
-    .bind(&filter.flag)
-    .bind(&filter.environment)
-    .bind(&filter.actor)
-    .bind(filter.since)
-    .bind(filter.until)
-    .fetch_one(&mut *tx)
-    .await?;
+    let mut tx = write::begin_read(pool).await?;
+    let filtered = |sql: String| {
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(project)
+            .bind(&filter.flag)
+            .bind(&filter.environment)
+            .bind(&filter.actor)
+            .bind(filter.since)
+            .bind(filter.until)
+    };
+    let total: i64 = filtered(format!("SELECT count(*) FROM changes {CHANGES_WHERE}"))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
     let (page, per_page, offset) = filter.page.window();
-    let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let found = filtered(format!(
         "SELECT * FROM changes {CHANGES_WHERE} ORDER BY id DESC LIMIT $7 OFFSET $8"
-    )))
-    .bind(project)
-    .bind(&filter.flag)
-    .bind(&filter.environment)
-    .bind(&filter.actor)
-    .bind(filter.since)
-    .bind(filter.until)
+    ))
     .bind(i64::from(per_page))
     .bind(offset)
     .fetch_all(&mut *tx)
@@ -124,9 +114,7 @@ pub(super) async fn changes_since(
     environment: &str,
     after_version: u64,
 ) -> StoreResult<Vec<(u64, Change)>> {
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await?;
+    let mut tx = write::begin_read(pool).await?;
     environment_version(&mut tx, project, environment).await?;
     let found = sqlx::query(
         "SELECT c.*, ev.version AS produced FROM environment_versions ev \

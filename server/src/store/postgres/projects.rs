@@ -10,8 +10,8 @@ use super::write::{self, ProjectLock};
 use crate::store::bootstrap::{BOOTSTRAPPED, default_project};
 use crate::store::changes::NewChange;
 use crate::store::{
-    ChangeAction, EnvironmentRecord, EnvironmentVersion, ProjectRecord, StoreResult, WriteMeta,
-    checks, codec, default_config, records,
+    ChangeAction, EnvironmentRecord, ProjectRecord, StoreResult, WriteMeta, checks, codec,
+    default_config, records,
 };
 
 /// Creates the `default` project with `development`, `staging` and
@@ -93,10 +93,7 @@ async fn create_in(
     let mut versions = Vec::with_capacity(environments.len());
     for environment in environments {
         let created = insert_environment(conn, &project.key, environment, meta).await?;
-        versions.push(EnvironmentVersion {
-            environment: created.environment.key,
-            version: created.environment.version,
-        });
+        versions.push(write::reached(&created));
     }
     let change = NewChange::project(&project.key, ChangeAction::Created, None, Some(&record))?;
     write::append(conn, change, versions, meta).await?;
@@ -122,14 +119,9 @@ pub(super) async fn update(
     .fetch_one(&mut *tx)
     .await?;
     let after = records::project(&row)?;
-    let change = NewChange::project(
-        &project.key,
-        ChangeAction::Updated,
-        Some(&before),
-        Some(&after),
-    )?;
-    write::append(&mut tx, change, Vec::new(), meta).await?;
-    tx.commit().await?;
+    let action = ChangeAction::Updated;
+    let change = NewChange::project(&project.key, action, Some(&before), Some(&after))?;
+    write::commit(tx, change, Vec::new(), meta).await?;
     Ok(after)
 }
 
@@ -142,18 +134,14 @@ pub(super) async fn delete(pool: &PgPool, key: &str, meta: &WriteMeta) -> StoreR
         .execute(&mut *tx)
         .await?;
     let change = NewChange::project(key, ChangeAction::Deleted, Some(&before), None)?;
-    write::append(&mut tx, change, Vec::new(), meta).await?;
-    tx.commit().await?;
-    Ok(())
+    write::commit(tx, change, Vec::new(), meta).await
 }
 
 pub(super) async fn list_environments(
     pool: &PgPool,
     project: &str,
 ) -> StoreResult<Vec<EnvironmentRecord>> {
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await?;
+    let mut tx = write::begin_read(pool).await?;
     write::project_exists(&mut tx, project).await?;
     let found = sqlx::query("SELECT * FROM environments WHERE project = $1 ORDER BY position")
         .bind(project)
@@ -169,15 +157,9 @@ pub(super) async fn get_environment(
     key: &str,
 ) -> StoreResult<EnvironmentRecord> {
     let mut conn = pool.acquire().await?;
-    let row = sqlx::query("SELECT * FROM environments WHERE project = $1 AND key = $2")
-        .bind(project)
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match row {
-        Some(row) => records::environment(&row),
-        None => Err(write::not_found_in(&mut conn, project, format!("environment {key}")).await),
-    }
+    let sql = "SELECT * FROM environments WHERE project = $1 AND key = $2";
+    let row = write::row_in_project(&mut conn, sql, project, key, "environment").await?;
+    records::environment(&row)
 }
 
 pub(super) async fn create_environment(
@@ -191,19 +173,9 @@ pub(super) async fn create_environment(
     // so every flag, committed before or after, gets a config here.
     write::lock_project(&mut tx, project, ProjectLock::Update).await?;
     let record = insert_environment(&mut tx, project, environment, meta).await?;
-    let versions = vec![EnvironmentVersion {
-        environment: environment.key.clone(),
-        version: record.environment.version,
-    }];
-    let change = NewChange::environment(
-        project,
-        &environment.key,
-        ChangeAction::Created,
-        None,
-        Some(&record),
-    )?;
-    write::append(&mut tx, change, versions, meta).await?;
-    tx.commit().await?;
+    let action = ChangeAction::Created;
+    let change = NewChange::environment(project, &environment.key, action, None, Some(&record))?;
+    write::commit(tx, change, vec![write::reached(&record)], meta).await?;
     Ok(record)
 }
 
@@ -276,19 +248,15 @@ pub(super) async fn update_environment(
     .fetch_one(&mut *tx)
     .await?;
     let after = records::environment(&row)?;
-    let versions = vec![EnvironmentVersion {
-        environment: environment.key.clone(),
-        version: after.environment.version,
-    }];
+    let key = &environment.key;
     let change = NewChange::environment(
         project,
-        &environment.key,
+        key,
         ChangeAction::Updated,
         Some(&before),
         Some(&after),
     )?;
-    write::append(&mut tx, change, versions, meta).await?;
-    tx.commit().await?;
+    write::commit(tx, change, vec![write::reached(&after)], meta).await?;
     Ok(after)
 }
 
@@ -302,13 +270,8 @@ pub(super) async fn delete_environment(
     write::lock_project(&mut tx, project, ProjectLock::Update).await?;
     let before = write::lock_environment(&mut tx, project, key).await?;
     checks::check_version(meta, before.environment.version)?;
-    sqlx::query("DELETE FROM environments WHERE project = $1 AND key = $2")
-        .bind(project)
-        .bind(key)
-        .execute(&mut *tx)
-        .await?;
+    let delete = "DELETE FROM environments WHERE project = $1 AND key = $2";
+    write::execute_keyed(&mut tx, delete, project, key).await?;
     let change = NewChange::environment(project, key, ChangeAction::Deleted, Some(&before), None)?;
-    write::append(&mut tx, change, Vec::new(), meta).await?;
-    tx.commit().await?;
-    Ok(())
+    write::commit(tx, change, Vec::new(), meta).await
 }

@@ -1,19 +1,18 @@
 //! Segments. Every write bumps all of the project's environments: each
 //! snapshot carries every segment.
 
-use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::Postgres;
+use sqlx::postgres::{PgArguments, PgConnection, PgPool};
+use sqlx::query::Query;
+use time::OffsetDateTime;
 use vexil_proto::Segment;
 
-use super::write::{self, ProjectLock};
+use super::write;
 use crate::store::changes::NewChange;
-use crate::store::{
-    ChangeAction, SegmentRecord, StoreError, StoreResult, WriteMeta, checks, codec, records,
-};
+use crate::store::{ChangeAction, SegmentRecord, StoreResult, WriteMeta, checks, codec, records};
 
 pub(super) async fn list(pool: &PgPool, project: &str) -> StoreResult<Vec<SegmentRecord>> {
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await?;
+    let mut tx = write::begin_read(pool).await?;
     write::project_exists(&mut tx, project).await?;
     let found = sqlx::query("SELECT * FROM segments WHERE project = $1 ORDER BY key")
         .bind(project)
@@ -25,15 +24,27 @@ pub(super) async fn list(pool: &PgPool, project: &str) -> StoreResult<Vec<Segmen
 
 pub(super) async fn get(pool: &PgPool, project: &str, key: &str) -> StoreResult<SegmentRecord> {
     let mut conn = pool.acquire().await?;
-    let row = sqlx::query("SELECT * FROM segments WHERE project = $1 AND key = $2")
+    let sql = "SELECT * FROM segments WHERE project = $1 AND key = $2";
+    records::segment(&write::row_in_project(&mut conn, sql, project, key, "segment").await?)
+}
+
+/// `sql` with the segment's columns bound: $1 project, $2 key, $3 name,
+/// $4 description, $5 included, $6 excluded, $7 rules, $8 the write's time.
+fn bind_segment(
+    sql: &'static str,
+    project: &str,
+    segment: &Segment,
+    at: OffsetDateTime,
+) -> StoreResult<Query<'static, Postgres, PgArguments>> {
+    Ok(sqlx::query(sql)
         .bind(project)
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match row {
-        Some(row) => records::segment(&row),
-        None => Err(write::not_found_in(&mut conn, project, format!("segment {key}")).await),
-    }
+        .bind(&segment.key)
+        .bind(&segment.name)
+        .bind(&segment.description)
+        .bind(codec::to_value(&segment.included)?)
+        .bind(codec::to_value(&segment.excluded)?)
+        .bind(codec::to_value(&segment.rules)?)
+        .bind(at))
 }
 
 pub(super) async fn create(
@@ -43,35 +54,18 @@ pub(super) async fn create(
     meta: &WriteMeta,
 ) -> StoreResult<SegmentRecord> {
     let mut tx = write::begin(pool).await?;
-    write::lock_project(&mut tx, project, ProjectLock::Share).await?;
-    let environments = write::keys(&write::lock_environments(&mut tx, project).await?);
-    let row = sqlx::query(
-        "INSERT INTO segments (project, key, name, description, included, excluded, rules, \
-         version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING *",
-    )
-    .bind(project)
-    .bind(&segment.key)
-    .bind(&segment.name)
-    .bind(&segment.description)
-    .bind(codec::to_value(&segment.included)?)
-    .bind(codec::to_value(&segment.excluded)?)
-    .bind(codec::to_value(&segment.rules)?)
-    .bind(meta.at)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(write::exists(|| format!("segment {}", segment.key)))?;
+    let environments = write::lock_project_wide(&mut tx, project).await?;
+    let insert = "INSERT INTO segments (project, key, name, description, included, excluded, \
+         rules, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING *";
+    let row = bind_segment(insert, project, segment, meta.at)?
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(write::exists(|| format!("segment {}", segment.key)))?;
     let record = records::segment(&row)?;
-    let versions = write::bump(&mut tx, project, &environments).await?;
-    let change = NewChange::segment(
-        project,
-        &segment.key,
-        ChangeAction::Created,
-        None,
-        Some(&record),
-    )?;
-    write::append(&mut tx, change, versions, meta).await?;
-    tx.commit().await?;
+    let action = ChangeAction::Created;
+    let change = NewChange::segment(project, &segment.key, action, None, Some(&record))?;
+    write::commit_bumping(tx, project, &environments, change, meta).await?;
     Ok(record)
 }
 
@@ -84,32 +78,16 @@ pub(super) async fn update(
     let mut tx = write::begin(pool).await?;
     let (environments, before) = lock_segment(&mut tx, project, &segment.key).await?;
     checks::check_version(meta, before.segment.version)?;
-    let row = sqlx::query(
-        "UPDATE segments SET name = $3, description = $4, included = $5, excluded = $6, \
-         rules = $7, version = version + 1, updated_at = $8 \
-         WHERE project = $1 AND key = $2 RETURNING *",
-    )
-    .bind(project)
-    .bind(&segment.key)
-    .bind(&segment.name)
-    .bind(&segment.description)
-    .bind(codec::to_value(&segment.included)?)
-    .bind(codec::to_value(&segment.excluded)?)
-    .bind(codec::to_value(&segment.rules)?)
-    .bind(meta.at)
-    .fetch_one(&mut *tx)
-    .await?;
+    let update = "UPDATE segments SET name = $3, description = $4, included = $5, \
+         excluded = $6, rules = $7, version = version + 1, updated_at = $8 \
+         WHERE project = $1 AND key = $2 RETURNING *";
+    let row = bind_segment(update, project, segment, meta.at)?
+        .fetch_one(&mut *tx)
+        .await?;
     let after = records::segment(&row)?;
-    let versions = write::bump(&mut tx, project, &environments).await?;
-    let change = NewChange::segment(
-        project,
-        &segment.key,
-        ChangeAction::Updated,
-        Some(&before),
-        Some(&after),
-    )?;
-    write::append(&mut tx, change, versions, meta).await?;
-    tx.commit().await?;
+    let action = ChangeAction::Updated;
+    let change = NewChange::segment(project, &segment.key, action, Some(&before), Some(&after))?;
+    write::commit_bumping(tx, project, &environments, change, meta).await?;
     Ok(after)
 }
 
@@ -138,16 +116,10 @@ pub(super) async fn delete(
     if let Some((flag, environment)) = user {
         return Err(checks::segment_in_use(key, &flag, &environment));
     }
-    sqlx::query("DELETE FROM segments WHERE project = $1 AND key = $2")
-        .bind(project)
-        .bind(key)
-        .execute(&mut *tx)
-        .await?;
-    let versions = write::bump(&mut tx, project, &environments).await?;
+    let delete = "DELETE FROM segments WHERE project = $1 AND key = $2";
+    write::execute_keyed(&mut tx, delete, project, key).await?;
     let change = NewChange::segment(project, key, ChangeAction::Deleted, Some(&before), None)?;
-    write::append(&mut tx, change, versions, meta).await?;
-    tx.commit().await?;
-    Ok(())
+    write::commit_bumping(tx, project, &environments, change, meta).await
 }
 
 /// Locks the project (shared), every environment, then the segment row.
@@ -156,13 +128,8 @@ async fn lock_segment(
     project: &str,
     key: &str,
 ) -> StoreResult<(Vec<String>, SegmentRecord)> {
-    write::lock_project(conn, project, ProjectLock::Share).await?;
-    let environments = write::keys(&write::lock_environments(conn, project).await?);
-    let row = sqlx::query("SELECT * FROM segments WHERE project = $1 AND key = $2 FOR UPDATE")
-        .bind(project)
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("segment {key}")))?;
+    let environments = write::lock_project_wide(conn, project).await?;
+    let sql = "SELECT * FROM segments WHERE project = $1 AND key = $2 FOR UPDATE";
+    let row = write::keyed_row(conn, sql, project, key, "segment").await?;
     Ok((environments, records::segment(&row)?))
 }

@@ -1,4 +1,4 @@
-//! What every write shares.
+//! What every write shares (and the one read transaction reads share).
 //!
 //! Lock order, the same in every write so that none deadlocks another:
 //! 1. the project row: `FOR UPDATE` by writes that change which
@@ -16,7 +16,7 @@
 //! could commit first). Nothing is locked after that lock, so it cannot be
 //! part of a deadlock.
 
-use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::postgres::{PgConnection, PgPool, PgRow};
 use sqlx::{Postgres, Transaction};
 
 use crate::store::changes::NewChange;
@@ -35,6 +35,14 @@ const CHANGE_LOG_LOCK: i64 = 0x7665_7869_6c5f_6368;
 /// granted).
 pub(super) async fn begin(pool: &PgPool) -> StoreResult<Tx> {
     Ok(pool.begin().await?)
+}
+
+/// Starts a read whose statements must agree (a count and its page, a
+/// snapshot's version and contents): one REPEATABLE READ snapshot.
+pub(super) async fn begin_read(pool: &PgPool) -> StoreResult<Tx> {
+    Ok(pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?)
 }
 
 /// How a write locks its project row.
@@ -64,6 +72,17 @@ pub(super) async fn lock_project(
     records::project(&row)
 }
 
+/// Locks what a write that bumps every environment of the project needs
+/// (a flag's definition, a segment): the project row (shared), then every
+/// environment. Returns the environments' keys, in creation order.
+pub(super) async fn lock_project_wide(
+    conn: &mut PgConnection,
+    project: &str,
+) -> StoreResult<Vec<String>> {
+    lock_project(conn, project, ProjectLock::Share).await?;
+    Ok(keys(&lock_environments(conn, project).await?))
+}
+
 /// Locks every environment of the project, in creation order.
 pub(super) async fn lock_environments(
     conn: &mut PgConnection,
@@ -83,13 +102,8 @@ pub(super) async fn lock_environment(
     project: &str,
     key: &str,
 ) -> StoreResult<EnvironmentRecord> {
-    let row = sqlx::query("SELECT * FROM environments WHERE project = $1 AND key = $2 FOR UPDATE")
-        .bind(project)
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("environment {key}")))?;
-    records::environment(&row)
+    let sql = "SELECT * FROM environments WHERE project = $1 AND key = $2 FOR UPDATE";
+    records::environment(&keyed_row(conn, sql, project, key, "environment").await?)
 }
 
 /// Adds one to the version of each named environment (already locked by
@@ -119,12 +133,47 @@ pub(super) async fn bump(
         .collect()
 }
 
+/// The version `environment` is at, as the change that put it there
+/// records it.
+pub(super) fn reached(environment: &EnvironmentRecord) -> EnvironmentVersion {
+    EnvironmentVersion {
+        environment: environment.environment.key.clone(),
+        version: environment.environment.version,
+    }
+}
+
 /// The keys of environment records, for [`bump`].
 pub(super) fn keys(environments: &[EnvironmentRecord]) -> Vec<String> {
     environments
         .iter()
         .map(|e| e.environment.key.clone())
         .collect()
+}
+
+/// The end of a write: appends `change` with `versions` (see [`append`])
+/// and commits.
+pub(super) async fn commit(
+    mut tx: Tx,
+    change: NewChange<'_>,
+    versions: Vec<EnvironmentVersion>,
+    meta: &WriteMeta,
+) -> StoreResult<()> {
+    append(&mut tx, change, versions, meta).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The end of a write that bumps `environments` (already locked): bumps
+/// them, appends `change` with their new versions, and commits.
+pub(super) async fn commit_bumping(
+    mut tx: Tx,
+    project: &str,
+    environments: &[String],
+    change: NewChange<'_>,
+    meta: &WriteMeta,
+) -> StoreResult<()> {
+    let versions = bump(&mut tx, project, environments).await?;
+    commit(tx, change, versions, meta).await
 }
 
 /// Appends the change and `versions`, the environment versions it
@@ -208,13 +257,67 @@ pub(super) async fn not_found_in(
     project: &str,
     what: String,
 ) -> StoreError {
-    let exists = sqlx::query("SELECT 1 FROM projects WHERE key = $1")
-        .bind(project)
-        .fetch_optional(&mut *conn)
-        .await;
-    match exists {
-        Ok(Some(_)) => StoreError::NotFound(what),
-        Ok(None) => not_found_project(project),
-        Err(error) => StoreError::Database(error),
+    match project_exists(conn, project).await {
+        Ok(()) => StoreError::NotFound(what),
+        Err(error) => error,
     }
+}
+
+/// The row `sql` (binds: $1 project, $2 key) finds, if any.
+async fn find_keyed(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    project: &str,
+    key: &str,
+) -> StoreResult<Option<PgRow>> {
+    Ok(sqlx::query(sql)
+        .bind(project)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+/// The row `sql` (binds: $1 project, $2 key) finds, typically locking it
+/// in a project already locked; `NotFound` for `what` `key` when none.
+pub(super) async fn keyed_row(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    project: &str,
+    key: &str,
+    what: &str,
+) -> StoreResult<PgRow> {
+    find_keyed(conn, sql, project, key)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("{what} {key}")))
+}
+
+/// The row `sql` (binds: $1 project, $2 key) finds; when none, `NotFound`
+/// for the project if it is missing, else for `what` `key`.
+pub(super) async fn row_in_project(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    project: &str,
+    key: &str,
+    what: &str,
+) -> StoreResult<PgRow> {
+    match find_keyed(conn, sql, project, key).await? {
+        Some(row) => Ok(row),
+        None => Err(not_found_in(conn, project, format!("{what} {key}")).await),
+    }
+}
+
+/// Runs `sql` (binds: $1 project, $2 key) for its effect: deleting the
+/// object.
+pub(super) async fn execute_keyed(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    project: &str,
+    key: &str,
+) -> StoreResult<()> {
+    sqlx::query(sql)
+        .bind(project)
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
