@@ -136,13 +136,30 @@ pub async fn launch(
 
 /// Every route, with request tracing.
 pub fn app(state: AppState) -> Router {
-    let docs = api::openapi::document(vec![api::login::Doc::openapi()]);
+    let docs = api::openapi::document(vec![
+        api::login::Doc::openapi(),
+        api::projects::Doc::openapi(),
+        api::environments::Doc::openapi(),
+        api::sdk_keys::Doc::openapi(),
+        api::users::Doc::openapi(),
+        api::tokens::Doc::openapi(),
+    ]);
     Router::new()
         .merge(api::login::router())
+        .merge(api::projects::router())
+        .merge(api::environments::router())
+        .merge(api::sdk_keys::router())
+        .merge(api::users::router())
+        .merge(api::tokens::router())
         .merge(health::router())
         .merge(home::router())
         .merge(api::openapi::router(docs))
         .merge(metrics::router(state.metrics.clone()))
+        // Bodies past the limit fail to buffer, which `api::Json` answers
+        // with 413 in the one error shape.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            api::json::MAX_BODY_BYTES,
+        ))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
