@@ -142,6 +142,7 @@ pub fn app(state: AppState) -> Router {
         api::environments::Doc::openapi(),
         api::sdk_keys::Doc::openapi(),
         api::users::Doc::openapi(),
+        api::account::Doc::openapi(),
         api::tokens::Doc::openapi(),
     ]);
     Router::new()
@@ -150,6 +151,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::environments::router())
         .merge(api::sdk_keys::router())
         .merge(api::users::router())
+        .merge(api::account::router())
         .merge(api::tokens::router())
         .merge(health::router())
         .merge(home::router())

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: shared pieces every resource module uses.
 //!
 //! # Layout
+//! - `account`: the caller's own account: `PUT /api/v1/users/me/password`.
 //! - `admin_schemas`: OpenAPI schemas mirroring the project, environment,
 //!   user and token records.
 //! - `environments`: `/api/v1/projects/{p}/environments[/{e}]`.
@@ -14,9 +15,10 @@
 //!   extractor, `201 Created`, a query extractor, paging a whole list.
 //! - `sdk_keys`: `/api/v1/projects/{p}/environments/{e}/sdk-keys[/{id}]`.
 //! - `tokens`: `/api/v1/tokens[/{id}]`, API and integration tokens.
-//! - `users`: `/api/v1/users[/{username}]`, `/api/v1/users/me/password`.
+//! - `users`: `/api/v1/users[/{username}]`.
 //! - `write`: `If-Match`, `X-Vexil-Reason` and `ETag` of writes.
 
+pub mod account;
 pub mod admin_schemas;
 pub mod environments;
 pub mod error;

@@ -227,7 +227,7 @@ impl NewToken {
             environments: self.environments,
             created_by,
             created_at: now,
-            expires_at: now + lifetime.unwrap_or(Duration::ZERO),
+            expires_at: now + lifetime.unwrap_or_default(),
             last_used_at: None,
             revoked_at: None,
         })

@@ -1,8 +1,8 @@
-//! Users: `/api/v1/users[/{username}]`, and `/api/v1/users/me/password`.
+//! Users: `/api/v1/users[/{username}]`.
 //!
 //! Admins (not tokens limited to environments) list, create, change and
-//! delete users; anyone logged in changes their own password given the
-//! current one. Passwords are hashed with argon2id off the async runtime
+//! delete users (people change their own password in `account.rs`).
+//! Passwords are hashed with argon2id off the async runtime
 //! and follow the password policy (12 characters to 1024 bytes); hashes
 //! are never shown. Every change drops the user from this replica's auth
 //! cache, so a new role, a disabled account or a deletion counts at once
@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
+use axum::routing::get;
 use axum::{Json as JsonBody, Router};
 use serde::Deserialize;
 use tracing::info;
@@ -28,7 +28,7 @@ use super::json::Json;
 use super::paging::PageQuery;
 use super::resource::{Admin, Created, Problems, Query, page_of};
 use super::write::{Versioned, WriteOptions};
-use crate::auth::{AuthState, PasswordError, Principal, check_policy};
+use crate::auth::{AuthState, PasswordError, check_policy};
 use crate::store::{Paged, Role, Store, StoreError, UserRecord};
 
 /// Longest username, in bytes.
@@ -37,11 +37,10 @@ pub const MAX_USERNAME_BYTES: usize = 64;
 /// This module's part of the OpenAPI document.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(list_users, create_user, get_user, put_user, delete_user, change_own_password),
+    paths(list_users, create_user, get_user, put_user, delete_user),
     components(schemas(
         NewUser,
         UserUpdate,
-        PasswordChange,
         RoleSchema,
         UserSchema,
         UserPageSchema
@@ -50,7 +49,7 @@ pub const MAX_USERNAME_BYTES: usize = 64;
 )]
 pub struct Doc;
 
-/// `/api/v1/users`, `/api/v1/users/{username}` and `/api/v1/users/me/password`.
+/// `/api/v1/users` and `/api/v1/users/{username}`.
 pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -59,7 +58,6 @@ where
 {
     Router::new()
         .route("/api/v1/users", get(list_users).post(create_user))
-        .route("/api/v1/users/me/password", put(change_own_password))
         .route(
             "/api/v1/users/{username}",
             get(get_user).put(put_user).delete(delete_user),
@@ -95,15 +93,6 @@ pub struct UserUpdate {
     pub password: Option<String>,
 }
 
-/// Changing one's own password.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordChange {
-    pub current_password: String,
-    /// 12 characters to 1024 bytes.
-    pub new_password: String,
-}
-
 // `Debug` by hand: passwords never reach a log.
 impl std::fmt::Debug for NewUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -126,12 +115,6 @@ impl std::fmt::Debug for UserUpdate {
     }
 }
 
-impl std::fmt::Debug for PasswordChange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PasswordChange { [redacted] }")
-    }
-}
-
 /// Reports a username that is not `[a-z0-9][a-z0-9._@+-]*`, at most 64
 /// bytes, and not `me` (which names the caller in `/users/me/...`).
 fn check_username(problems: &mut Problems, username: &str) {
@@ -151,7 +134,7 @@ fn check_username(problems: &mut Problems, username: &str) {
     }
 }
 
-fn check_password(problems: &mut Problems, path: &str, password: &str) {
+pub(crate) fn check_password(problems: &mut Problems, path: &str, password: &str) {
     if let Err(err) = check_policy(password) {
         problems.add(path, err.to_string());
     }
@@ -159,7 +142,7 @@ fn check_password(problems: &mut Problems, path: &str, password: &str) {
 
 /// The argon2id hash of a password that passed the policy, computed on
 /// the blocking pool.
-async fn hash(auth: &AuthState, password: String) -> Result<String, ApiError> {
+pub(crate) async fn hash(auth: &AuthState, password: String) -> Result<String, ApiError> {
     let passwords = auth.passwords().clone();
     tokio::task::spawn_blocking(move || passwords.hash(&password))
         .await
@@ -392,63 +375,5 @@ async fn delete_user(
     store.delete_user(&username, &meta).await?;
     auth.cache().invalidate_user(&username);
     info!(%username, actor = %meta.actor, "user deleted");
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Changes the caller's own password, given the current one.
-#[utoipa::path(
-    put,
-    path = "/api/v1/users/me/password",
-    tag = "users",
-    request_body = PasswordChange,
-    security(("user" = [])),
-    responses(
-        (status = 204, description = "Changed"),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Missing, invalid or expired session", body = ErrorBody),
-        (status = 403, description = "An API token, which has no password", body = ErrorBody),
-        (status = 409, description = "The account changed meanwhile; retry", body = ErrorBody),
-        (status = 413, description = "Body over 2 MiB", body = ErrorBody),
-        (status = 415, description = "Body is not application/json", body = ErrorBody),
-        (status = 422, description = "Wrong current password (`/current_password`) or a new one against the policy (`/new_password`)", body = ErrorBody),
-    )
-)]
-async fn change_own_password(
-    principal: Principal,
-    State(auth): State<AuthState>,
-    State(store): State<Arc<dyn Store>>,
-    options: WriteOptions,
-    Json(body): Json<PasswordChange>,
-) -> Result<StatusCode, ApiError> {
-    let Some(username) = principal.username() else {
-        return Err(ApiError::Forbidden(format!(
-            "{} is an API token, which has no password; only a logged-in user can change theirs",
-            principal.actor()
-        )));
-    };
-    let mut problems = Problems::default();
-    check_password(&mut problems, "/new_password", &body.new_password);
-    problems.finish()?;
-    let user = store.get_user(username).await?;
-    let passwords = auth.passwords().clone();
-    let stored = user.password_hash.clone();
-    let candidate = body.current_password;
-    let matches = tokio::task::spawn_blocking(move || passwords.verify(&candidate, Some(&stored)))
-        .await
-        .map_err(|err| ApiError::Internal(format!("password check failed: {err}")))?;
-    if !matches {
-        info!(subject = %principal.actor(), "password change refused: wrong current password");
-        return Err(ApiError::invalid(
-            "/current_password",
-            "is not your current password",
-        ));
-    }
-    let mut updated = user.clone();
-    updated.password_hash = hash(&auth, body.new_password).await?;
-    let mut meta = options.meta(&principal, auth.now(), None);
-    meta.expected_version = Some(user.version);
-    store.update_user(&updated, &meta).await?;
-    auth.cache().invalidate_user(username);
-    info!(subject = %principal.actor(), "password changed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,13 +8,14 @@
 //! # Layout
 //! - `support`: raw requests, error bodies, the state fingerprint,
 //!   credentials of every kind.
-//! - `projects`, `environments`, `sdk_keys`, `users`, `tokens`: each
-//!   resource's happy path, bad input and refusals.
+//! - `projects`, `environments`, `sdk_keys`, `users`, `account`, `tokens`:
+//!   each resource's happy path, bad input and refusals.
 //! - `openapi`: every endpoint is documented, every error with `ErrorBody`.
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod account;
 mod environments;
 mod openapi;
 mod projects;
