@@ -142,6 +142,12 @@ pub fn app(state: AppState) -> Router {
         api::configs::Doc::openapi(),
         api::segments::Doc::openapi(),
         api::changes::Doc::openapi(),
+        api::projects::Doc::openapi(),
+        api::environments::Doc::openapi(),
+        api::sdk_keys::Doc::openapi(),
+        api::users::Doc::openapi(),
+        api::account::Doc::openapi(),
+        api::tokens::Doc::openapi(),
     ]);
     Router::new()
         .merge(api::login::router())
@@ -149,10 +155,18 @@ pub fn app(state: AppState) -> Router {
         .merge(api::configs::router())
         .merge(api::segments::router())
         .merge(api::changes::router())
+        .merge(api::projects::router())
+        .merge(api::environments::router())
+        .merge(api::sdk_keys::router())
+        .merge(api::users::router())
+        .merge(api::account::router())
+        .merge(api::tokens::router())
         .merge(health::router())
         .merge(home::router())
         .merge(api::openapi::router(docs))
         .merge(metrics::router(state.metrics.clone()))
+        // Bodies past the limit fail to buffer, which `api::Json` answers
+        // with 413 in the one error shape.
         .layer(axum::extract::DefaultBodyLimit::max(
             api::json::MAX_BODY_BYTES,
         ))

@@ -1,6 +1,10 @@
 //! The REST API under `/api/v1`: shared pieces every resource module uses.
 //!
 //! # Layout
+//! - `account`: the caller's own account: `PUT /api/v1/users/me/password`.
+//! - `admin_schemas`: OpenAPI schemas mirroring the project, environment,
+//!   user and token records.
+//! - `environments`: `/api/v1/projects/{p}/environments[/{e}]`.
 //! - `error`: [`ApiError`], the one JSON error shape.
 //! - `json`: the JSON body extractor (415, 413, 400, 422 with pointers).
 //! - `query`: the query-string extractor (400 in the one shape).
@@ -14,9 +18,18 @@
 //! - `configs`: a flag's config in one environment, and the toggle.
 //! - `segments`: segments.
 //! - `changes`: a project's change log.
+//! - `projects`: `/api/v1/projects[/{p}]`.
+//! - `resource`: what the admin resource modules share: the `Admin`
+//!   extractor, `201 Created`, a query extractor, paging a whole list.
+//! - `sdk_keys`: `/api/v1/projects/{p}/environments/{e}/sdk-keys[/{id}]`.
+//! - `tokens`: `/api/v1/tokens[/{id}]`, API and integration tokens.
+//! - `users`: `/api/v1/users[/{username}]`.
 
+pub mod account;
+pub mod admin_schemas;
 pub mod changes;
 pub mod configs;
+pub mod environments;
 pub mod error;
 pub mod flag_schemas;
 pub mod flags;
@@ -24,8 +37,13 @@ pub mod json;
 pub mod login;
 pub mod openapi;
 pub mod paging;
+pub mod projects;
 pub mod query;
+pub mod resource;
+pub mod sdk_keys;
 pub mod segments;
+pub mod tokens;
+pub mod users;
 pub mod write;
 
 pub use error::ApiError;
