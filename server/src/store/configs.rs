@@ -56,23 +56,24 @@ mod tests {
 
     use super::*;
 
+    /// A string flag: its default config serves its last variant.
     fn flag() -> Flag {
         Flag {
-            key: "f".into(),
-            name: "F".into(),
-            description: String::new(),
-            tags: Vec::new(),
-            owner: None,
-            kind: FlagKind::Boolean,
-            variants: Variant::boolean_pair(),
-            temporary: false,
+            key: "banner".into(),
+            name: "Banner".into(),
+            description: "Which banner to show".into(),
+            tags: vec!["web".into()],
+            owner: Some("growth".into()),
+            kind: FlagKind::String,
+            variants: vec![Variant::new("red", "red"), Variant::new("green", "green")],
+            temporary: true,
         }
     }
 
     fn serving(variant: &str, version: u64) -> FlagConfig {
         FlagConfig {
             version,
-            ..FlagConfig::new("off", Serve::Variant(variant.into()))
+            ..FlagConfig::new("green", Serve::Variant(variant.into()))
         }
     }
 
@@ -93,14 +94,14 @@ mod tests {
     fn writes_go_one_version_past_the_current_config() {
         let before = FlagConfig {
             enabled: true,
-            ..serving("on", 4)
+            ..serving("red", 4)
         };
-        let (put, action) = ConfigWrite::Put(&serving("off", 99)).apply(&before);
-        assert_eq!((put, action), (serving("off", 5), ChangeAction::Updated));
+        let (put, action) = ConfigWrite::Put(&serving("green", 99)).apply(&before);
+        assert_eq!((put, action), (serving("green", 5), ChangeAction::Updated));
         let (toggled, action) = ConfigWrite::Enabled(false).apply(&before);
         let expected = FlagConfig {
             enabled: false,
-            ..serving("on", 5)
+            ..serving("red", 5)
         };
         assert_eq!((toggled, action), (expected, ChangeAction::Toggled));
     }

@@ -21,8 +21,8 @@
 //! - `codec`: backend-neutral conversions: JSON (values or text), enum
 //!   names, signed versions; what does not read back is
 //!   [`StoreError::Corrupt`].
-//! - `records`: rows into records, put together once for both backends
-//!   from the `Columns` each backend's row type provides.
+//! - `records`: rows into records (and pages of them), put together once
+//!   for both backends from the `Columns` each backend's row type provides.
 //! - `changes`: change-log entries (`NewChange`) per kind of object, with
 //!   the object's JSON before and after; each backend appends them.
 //! - `checks`: what writes check first, on every backend: `If-Match`, and
@@ -84,7 +84,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server stores. Implemented by [`sqlite::SqliteStore`] and
 /// [`postgres::PostgresStore`]; one scenario suite
-/// (`server/tests/store_scenarios.rs`) runs against both.
+/// (`server/tests/store_scenarios/`) runs against both.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Whether the database answers (for `/readyz`).

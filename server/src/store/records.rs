@@ -9,8 +9,8 @@ use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment};
 
 use super::codec::{from_name, unsigned};
 use super::{
-    Change, EnvironmentRecord, FlagRecord, ProjectRecord, SegmentRecord, StoreError, StoreResult,
-    TokenRecord, UserRecord,
+    Change, EnvironmentRecord, FlagRecord, Paged, ProjectRecord, SegmentRecord, StoreError,
+    StoreResult, TokenRecord, UserRecord,
 };
 
 /// The columns of one row as the record builders read them, by name.
@@ -44,6 +44,22 @@ pub(super) trait Columns {
     fn name<T: DeserializeOwned>(&self, column: &str, what: &str) -> StoreResult<T> {
         from_name(&self.text(column)?, what)
     }
+}
+
+/// One page of a list: its `items`, and `total` as the count query
+/// returned it.
+pub(super) fn paged<T>(
+    items: Vec<T>,
+    total: i64,
+    page: u32,
+    per_page: u32,
+) -> StoreResult<Paged<T>> {
+    Ok(Paged {
+        items,
+        total: unsigned(total, "count")?,
+        page,
+        per_page,
+    })
 }
 
 pub(super) fn project(row: &impl Columns) -> StoreResult<ProjectRecord> {

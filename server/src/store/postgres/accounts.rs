@@ -99,12 +99,8 @@ pub(super) async fn update_user(
     .fetch_one(&mut *tx)
     .await?;
     let after = records::user(&row)?;
-    let change = NewChange::user(
-        &user.username,
-        ChangeAction::Updated,
-        Some(&before),
-        Some(&after),
-    )?;
+    let action = ChangeAction::Updated;
+    let change = NewChange::user(&user.username, action, Some(&before), Some(&after))?;
     write::commit(tx, change, Vec::new(), meta).await?;
     Ok(after)
 }

@@ -52,15 +52,11 @@ pub(super) async fn list(
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Paged {
-        items: found
-            .iter()
-            .map(records::flag)
-            .collect::<StoreResult<_>>()?,
-        total: codec::unsigned(total, "count")?,
-        page,
-        per_page,
-    })
+    let items = found
+        .iter()
+        .map(records::flag)
+        .collect::<StoreResult<_>>()?;
+    records::paged(items, total, page, per_page)
 }
 
 pub(super) async fn get(pool: &PgPool, project: &str, key: &str) -> StoreResult<FlagRecord> {
@@ -122,13 +118,8 @@ pub(super) async fn create(
         let config = initial_config(flag, configs, environment);
         configs::store(&mut tx, project, &flag.key, environment, &config).await?;
     }
-    let change = NewChange::flag(
-        project,
-        &flag.key,
-        ChangeAction::Created,
-        None,
-        Some(&record),
-    )?;
+    let action = ChangeAction::Created;
+    let change = NewChange::flag(project, &flag.key, action, None, Some(&record))?;
     write::commit_bumping(tx, project, &environments, change, meta).await?;
     Ok(record)
 }
@@ -208,8 +199,6 @@ async fn lock_flag(
     project: &str,
     key: &str,
 ) -> StoreResult<(Vec<String>, FlagRecord)> {
-    let environments = write::lock_project_wide(conn, project).await?;
     let sql = "SELECT * FROM flags WHERE project = $1 AND key = $2 FOR UPDATE";
-    let row = write::keyed_row(conn, sql, project, key, "flag").await?;
-    Ok((environments, records::flag(&row)?))
+    write::lock_object(conn, sql, (project, key), "flag", records::flag).await
 }

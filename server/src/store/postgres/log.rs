@@ -100,12 +100,7 @@ pub(super) async fn list_changes(
         .collect::<StoreResult<Vec<_>>>()?;
     attach_versions(&mut tx, &mut items).await?;
     tx.commit().await?;
-    Ok(Paged {
-        items,
-        total: codec::unsigned(total, "count")?,
-        page,
-        per_page,
-    })
+    records::paged(items, total, page, per_page)
 }
 
 pub(super) async fn changes_since(

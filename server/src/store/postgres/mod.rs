@@ -13,7 +13,9 @@
 //! - `rows`: how a row reads as `store::records::Columns` (native
 //!   `TIMESTAMPTZ`, `BIGINT`, `JSONB`); `store::records` makes the records.
 //! - `write`: what every write shares: locks, version bumps, the change-log
-//!   append (the `If-Match` check and refusals are `store::checks`).
+//!   append and commit (the `If-Match` check and refusals are
+//!   `store::checks`); finding a row by key with the `NotFound` that fits;
+//!   the REPEATABLE READ transaction of reads whose statements must agree.
 //! - `projects`: projects and environments.
 //! - `flags`: flag definitions.
 //! - `configs`: flag configs, one per flag and environment.

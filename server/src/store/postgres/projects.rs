@@ -141,13 +141,8 @@ pub(super) async fn list_environments(
     pool: &PgPool,
     project: &str,
 ) -> StoreResult<Vec<EnvironmentRecord>> {
-    let mut tx = write::begin_read(pool).await?;
-    write::project_exists(&mut tx, project).await?;
-    let found = sqlx::query("SELECT * FROM environments WHERE project = $1 ORDER BY position")
-        .bind(project)
-        .fetch_all(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    let sql = "SELECT * FROM environments WHERE project = $1 ORDER BY position";
+    let found = write::rows_in_project(pool, sql, project).await?;
     found.iter().map(records::environment).collect()
 }
 
@@ -249,13 +244,8 @@ pub(super) async fn update_environment(
     .await?;
     let after = records::environment(&row)?;
     let key = &environment.key;
-    let change = NewChange::environment(
-        project,
-        key,
-        ChangeAction::Updated,
-        Some(&before),
-        Some(&after),
-    )?;
+    let action = ChangeAction::Updated;
+    let change = NewChange::environment(project, key, action, Some(&before), Some(&after))?;
     write::commit(tx, change, vec![write::reached(&after)], meta).await?;
     Ok(after)
 }

@@ -12,13 +12,8 @@ use crate::store::changes::NewChange;
 use crate::store::{ChangeAction, SegmentRecord, StoreResult, WriteMeta, checks, codec, records};
 
 pub(super) async fn list(pool: &PgPool, project: &str) -> StoreResult<Vec<SegmentRecord>> {
-    let mut tx = write::begin_read(pool).await?;
-    write::project_exists(&mut tx, project).await?;
-    let found = sqlx::query("SELECT * FROM segments WHERE project = $1 ORDER BY key")
-        .bind(project)
-        .fetch_all(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    let sql = "SELECT * FROM segments WHERE project = $1 ORDER BY key";
+    let found = write::rows_in_project(pool, sql, project).await?;
     found.iter().map(records::segment).collect()
 }
 
@@ -128,8 +123,6 @@ async fn lock_segment(
     project: &str,
     key: &str,
 ) -> StoreResult<(Vec<String>, SegmentRecord)> {
-    let environments = write::lock_project_wide(conn, project).await?;
     let sql = "SELECT * FROM segments WHERE project = $1 AND key = $2 FOR UPDATE";
-    let row = write::keyed_row(conn, sql, project, key, "segment").await?;
-    Ok((environments, records::segment(&row)?))
+    write::lock_object(conn, sql, (project, key), "segment", records::segment).await
 }

@@ -83,6 +83,22 @@ pub(super) async fn lock_project_wide(
     Ok(keys(&lock_environments(conn, project).await?))
 }
 
+/// Locks what a write to a project-wide object needs (see
+/// [`lock_project_wide`]), then the object's row, by `sql` (binds: $1
+/// project, $2 key; `FOR UPDATE`), decoded by `decode`. Returns the
+/// environments' keys and the object as it was.
+pub(super) async fn lock_object<T>(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    (project, key): (&str, &str),
+    what: &str,
+    decode: fn(&PgRow) -> StoreResult<T>,
+) -> StoreResult<(Vec<String>, T)> {
+    let environments = lock_project_wide(conn, project).await?;
+    let row = keyed_row(conn, sql, project, key, what).await?;
+    Ok((environments, decode(&row)?))
+}
+
 /// Locks every environment of the project, in creation order.
 pub(super) async fn lock_environments(
     conn: &mut PgConnection,
@@ -261,6 +277,20 @@ pub(super) async fn not_found_in(
         Ok(()) => StoreError::NotFound(what),
         Err(error) => error,
     }
+}
+
+/// Every row `sql` (binds: $1 project) finds in one consistent read;
+/// `NotFound` when the project is missing.
+pub(super) async fn rows_in_project(
+    pool: &PgPool,
+    sql: &'static str,
+    project: &str,
+) -> StoreResult<Vec<PgRow>> {
+    let mut tx = begin_read(pool).await?;
+    project_exists(&mut tx, project).await?;
+    let found = sqlx::query(sql).bind(project).fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(found)
 }
 
 /// The row `sql` (binds: $1 project, $2 key) finds, if any.

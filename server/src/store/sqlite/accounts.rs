@@ -7,8 +7,9 @@ use time::OffsetDateTime;
 
 use super::SqliteStore;
 use super::codec::{self, TOKEN_COLUMNS, USER_COLUMNS, nanos};
-use super::log::{Bump, record};
+use super::log::{Bump, commit};
 use super::projects::project_row;
+use super::rows::row_by_key;
 use crate::store::changes::NewChange;
 use crate::store::checks::check_version;
 use crate::store::codec::{enum_name, to_json, unsigned};
@@ -18,25 +19,12 @@ use crate::store::{
 };
 
 async fn user_row(conn: &mut SqliteConnection, username: &str) -> StoreResult<UserRecord> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE username = ?1"
-    )))
-    .bind(username)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
-    records::user(&row)
+    let table = ("users", USER_COLUMNS);
+    records::user(&row_by_key(conn, table, "username", username, "user").await?)
 }
 
 async fn token_row(conn: &mut SqliteConnection, id: &str) -> StoreResult<TokenRecord> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| StoreError::NotFound(format!("token {id}")))?;
-    records::token(&row)
+    records::token(&row_by_key(conn, ("tokens", TOKEN_COLUMNS), "id", id, "token").await?)
 }
 
 impl SqliteStore {
@@ -114,8 +102,7 @@ impl SqliteStore {
         .map_err(codec::unique(|| format!("user {}", user.username)))?;
         let created = user_row(&mut tx, &user.username).await?;
         let change = NewChange::user(&user.username, ChangeAction::Created, None, Some(&created))?;
-        record(&mut tx, meta, change, Bump::Nothing).await?;
-        tx.commit().await?;
+        commit(tx, meta, change, Bump::Nothing).await?;
         Ok(created)
     }
 
@@ -140,14 +127,9 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         let after = user_row(&mut tx, &user.username).await?;
-        let change = NewChange::user(
-            &user.username,
-            ChangeAction::Updated,
-            Some(&before),
-            Some(&after),
-        )?;
-        record(&mut tx, meta, change, Bump::Nothing).await?;
-        tx.commit().await?;
+        let action = ChangeAction::Updated;
+        let change = NewChange::user(&user.username, action, Some(&before), Some(&after))?;
+        commit(tx, meta, change, Bump::Nothing).await?;
         Ok(after)
     }
 
@@ -164,9 +146,7 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await?;
         let change = NewChange::user(username, ChangeAction::Deleted, Some(&before), None)?;
-        record(&mut tx, meta, change, Bump::Nothing).await?;
-        tx.commit().await?;
-        Ok(())
+        commit(tx, meta, change, Bump::Nothing).await
     }
 
     pub(super) async fn create_token_impl(
@@ -197,8 +177,7 @@ impl SqliteStore {
         .map_err(codec::unique(|| format!("token {}", token.id)))?;
         let created = token_row(&mut tx, &token.id).await?;
         let change = NewChange::token(&created, ChangeAction::Created, None, Some(&created))?;
-        record(&mut tx, meta, change, Bump::Nothing).await?;
-        tx.commit().await?;
+        commit(tx, meta, change, Bump::Nothing).await?;
         Ok(created)
     }
 
@@ -247,8 +226,7 @@ impl SqliteStore {
             .await?;
         let after = token_row(&mut tx, id).await?;
         let change = NewChange::token(&after, ChangeAction::Revoked, Some(&before), Some(&after))?;
-        record(&mut tx, meta, change, Bump::Nothing).await?;
-        tx.commit().await?;
+        commit(tx, meta, change, Bump::Nothing).await?;
         Ok(after)
     }
 

@@ -1,19 +1,22 @@
 //! Flags (definitions, archive state) and their configs per environment.
 
-use sqlx::SqliteConnection;
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{AssertSqlSafe, Row, Sqlite, SqliteConnection};
 use vexil_proto::{Flag, FlagConfig};
 
 use super::SqliteStore;
 use super::codec::{self, FLAG_COLUMNS, nanos};
-use super::log::{Bump, record};
+use super::log::{Bump, commit};
 use super::projects::{environment_row, project_row};
+use super::rows::{delete_in_project, row_in_project};
 use crate::store::changes::{NewChange, archive_action};
 use crate::store::checks::{
     check_archiving, check_config_environments, check_deletable, check_version, refuse_archived,
 };
-use crate::store::codec::{enum_name, to_json, unsigned};
+use crate::store::codec::{enum_name, signed, to_json};
 use crate::store::configs::{ConfigWrite, initial_config};
-use crate::store::records;
+use crate::store::records::{self, Columns};
 use crate::store::{
     ChangeAction, FlagFilter, FlagRecord, Paged, StoreError, StoreResult, WriteMeta,
 };
@@ -23,20 +26,8 @@ pub(super) async fn flag_row(
     project: &str,
     key: &str,
 ) -> StoreResult<FlagRecord> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {FLAG_COLUMNS} FROM flags WHERE project = ?1 AND key = ?2"
-    )))
-    .bind(project)
-    .bind(key)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match row {
-        Some(row) => records::flag(&row),
-        None => {
-            project_row(conn, project).await?;
-            Err(StoreError::NotFound(format!("flag {key}")))
-        }
-    }
+    let row = row_in_project(conn, ("flags", FLAG_COLUMNS), project, key, "flag").await?;
+    records::flag(&row)
 }
 
 async fn config_row(
@@ -62,6 +53,49 @@ async fn config_row(
     records::config(&row, "version", flag)
 }
 
+/// Inserts the first config of `flag` in `environment` (at version 1).
+pub(super) async fn insert_config(
+    conn: &mut SqliteConnection,
+    project: &str,
+    flag: &str,
+    environment: &str,
+    config: &FlagConfig,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO flag_configs (project, flag, environment, config, version) \
+         VALUES (?1, ?2, ?3, ?4, 1)",
+    )
+    .bind(project)
+    .bind(flag)
+    .bind(environment)
+    .bind(to_json(config)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// `sql` with the definition's columns bound: ?1 project, ?2 key, ?3 name,
+/// ?4 description, ?5 tags, ?6 owner, ?7 kind, ?8 variants, ?9 temporary,
+/// ?10 the write's time (`at`, unix nanoseconds).
+fn bind_definition(
+    sql: &'static str,
+    project: &str,
+    flag: &Flag,
+    at: i64,
+) -> StoreResult<Query<'static, Sqlite, SqliteArguments>> {
+    Ok(sqlx::query(sql)
+        .bind(project)
+        .bind(&flag.key)
+        .bind(&flag.name)
+        .bind(&flag.description)
+        .bind(to_json(&flag.tags)?)
+        .bind(flag.owner.as_deref())
+        .bind(enum_name(&flag.kind)?)
+        .bind(to_json(&flag.variants)?)
+        .bind(flag.temporary)
+        .bind(at))
+}
+
 const FLAG_FILTER: &str = "project = ?1 AND archived = ?2 \
      AND (?3 IS NULL OR instr(lower(key), ?3) > 0 OR instr(lower(name), ?3) > 0 \
           OR instr(lower(description), ?3) > 0) \
@@ -76,36 +110,30 @@ impl SqliteStore {
         let archived = filter.archived.unwrap_or(false);
         let query = filter.query.as_deref().map(str::to_lowercase);
         let (page, per_page, offset) = filter.page.window();
+        let filtered = |sql: String| {
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(project)
+                .bind(archived)
+                .bind(query.as_deref())
+                .bind(filter.tag.as_deref())
+        };
         let mut tx = self.pool.begin().await?;
         project_row(&mut tx, project).await?;
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT count(*) FROM flags WHERE {FLAG_FILTER}"
-        )))
-        .bind(project)
-        .bind(archived)
-        .bind(query.as_deref())
-        .bind(filter.tag.as_deref())
-        .fetch_one(&mut *tx)
-        .await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let total: i64 = filtered(format!("SELECT count(*) FROM flags WHERE {FLAG_FILTER}"))
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        let rows = filtered(format!(
             "SELECT {FLAG_COLUMNS} FROM flags WHERE {FLAG_FILTER} \
              ORDER BY key LIMIT ?5 OFFSET ?6"
-        )))
-        .bind(project)
-        .bind(archived)
-        .bind(query.as_deref())
-        .bind(filter.tag.as_deref())
+        ))
         .bind(i64::from(per_page))
         .bind(offset)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Paged {
-            items: rows.iter().map(records::flag).collect::<StoreResult<_>>()?,
-            total: unsigned(total, "count")?,
-            page,
-            per_page,
-        })
+        let items = rows.iter().map(records::flag).collect::<StoreResult<_>>()?;
+        records::paged(items, total, page, per_page)
     }
 
     pub(super) async fn get_flag_impl(&self, project: &str, key: &str) -> StoreResult<FlagRecord> {
@@ -129,47 +157,21 @@ impl SqliteStore {
                 .fetch_all(&mut *tx)
                 .await?;
         check_config_environments(configs, &environments)?;
-        sqlx::query(
-            "INSERT INTO flags (project, key, name, description, tags, owner, kind, variants, \
-                 temporary, version, archived, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 0, ?10, ?10)",
-        )
-        .bind(project)
-        .bind(&flag.key)
-        .bind(&flag.name)
-        .bind(&flag.description)
-        .bind(to_json(&flag.tags)?)
-        .bind(flag.owner.as_deref())
-        .bind(enum_name(&flag.kind)?)
-        .bind(to_json(&flag.variants)?)
-        .bind(flag.temporary)
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(codec::unique(|| format!("flag {}", flag.key)))?;
+        let insert = "INSERT INTO flags (project, key, name, description, tags, owner, kind, \
+                 variants, temporary, version, archived, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 0, ?10, ?10)";
+        bind_definition(insert, project, flag, at)?
+            .execute(&mut *tx)
+            .await
+            .map_err(codec::unique(|| format!("flag {}", flag.key)))?;
         for environment in &environments {
             let config = initial_config(flag, configs, environment);
-            sqlx::query(
-                "INSERT INTO flag_configs (project, flag, environment, config, version) \
-                 VALUES (?1, ?2, ?3, ?4, 1)",
-            )
-            .bind(project)
-            .bind(&flag.key)
-            .bind(environment)
-            .bind(to_json(&config)?)
-            .execute(&mut *tx)
-            .await?;
+            insert_config(&mut tx, project, &flag.key, environment, &config).await?;
         }
         let created = flag_row(&mut tx, project, &flag.key).await?;
-        let change = NewChange::flag(
-            project,
-            &flag.key,
-            ChangeAction::Created,
-            None,
-            Some(&created),
-        )?;
-        record(&mut tx, meta, change, Bump::Project(project)).await?;
-        tx.commit().await?;
+        let action = ChangeAction::Created;
+        let change = NewChange::flag(project, &flag.key, action, None, Some(&created))?;
+        commit(tx, meta, change, Bump::Project(project)).await?;
         Ok(created)
     }
 
@@ -183,33 +185,17 @@ impl SqliteStore {
         let before = flag_row(&mut tx, project, &flag.key).await?;
         check_version(meta, before.version)?;
         refuse_archived(&before)?;
-        sqlx::query(
-            "UPDATE flags SET name = ?3, description = ?4, tags = ?5, owner = ?6, kind = ?7, \
-                 variants = ?8, temporary = ?9, version = version + 1, updated_at = ?10 \
-             WHERE project = ?1 AND key = ?2",
-        )
-        .bind(project)
-        .bind(&flag.key)
-        .bind(&flag.name)
-        .bind(&flag.description)
-        .bind(to_json(&flag.tags)?)
-        .bind(flag.owner.as_deref())
-        .bind(enum_name(&flag.kind)?)
-        .bind(to_json(&flag.variants)?)
-        .bind(flag.temporary)
-        .bind(nanos(meta.at)?)
-        .execute(&mut *tx)
-        .await?;
+        let update = "UPDATE flags SET name = ?3, description = ?4, tags = ?5, owner = ?6, \
+                 kind = ?7, variants = ?8, temporary = ?9, version = version + 1, \
+                 updated_at = ?10 \
+             WHERE project = ?1 AND key = ?2";
+        bind_definition(update, project, flag, nanos(meta.at)?)?
+            .execute(&mut *tx)
+            .await?;
         let after = flag_row(&mut tx, project, &flag.key).await?;
-        let change = NewChange::flag(
-            project,
-            &flag.key,
-            ChangeAction::Updated,
-            Some(&before),
-            Some(&after),
-        )?;
-        record(&mut tx, meta, change, Bump::Project(project)).await?;
-        tx.commit().await?;
+        let action = ChangeAction::Updated;
+        let change = NewChange::flag(project, &flag.key, action, Some(&before), Some(&after))?;
+        commit(tx, meta, change, Bump::Project(project)).await?;
         Ok(after)
     }
 
@@ -237,8 +223,7 @@ impl SqliteStore {
         let after = flag_row(&mut tx, project, key).await?;
         let action = archive_action(archived);
         let change = NewChange::flag(project, key, action, Some(&before), Some(&after))?;
-        record(&mut tx, meta, change, Bump::Project(project)).await?;
-        tx.commit().await?;
+        commit(tx, meta, change, Bump::Project(project)).await?;
         Ok(after)
     }
 
@@ -252,15 +237,9 @@ impl SqliteStore {
         let before = flag_row(&mut tx, project, key).await?;
         check_version(meta, before.version)?;
         check_deletable(&before)?;
-        sqlx::query("DELETE FROM flags WHERE project = ?1 AND key = ?2")
-            .bind(project)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
+        delete_in_project(&mut tx, "flags", project, key).await?;
         let change = NewChange::flag(project, key, ChangeAction::Deleted, Some(&before), None)?;
-        record(&mut tx, meta, change, Bump::Project(project)).await?;
-        tx.commit().await?;
-        Ok(())
+        commit(tx, meta, change, Bump::Project(project)).await
     }
 
     pub(super) async fn get_flag_config_impl(
@@ -296,8 +275,10 @@ impl SqliteStore {
         tx.commit().await?;
         rows.iter()
             .map(|row| {
-                let environment: String = codec::col(row, "environment")?;
-                Ok((environment, records::config(row, "version", flag)?))
+                Ok((
+                    row.text("environment")?,
+                    records::config(row, "version", flag)?,
+                ))
             })
             .collect()
     }
@@ -327,22 +308,11 @@ impl SqliteStore {
         .bind(flag)
         .bind(environment)
         .bind(to_json(&after)?)
-        .bind(
-            i64::try_from(after.version).map_err(|_| {
-                StoreError::Corrupt(format!("config version of flag {flag} overflows"))
-            })?,
-        )
+        .bind(signed(after.version)?)
         .execute(&mut *tx)
         .await?;
         let change = NewChange::flag_config(project, flag, environment, action, &before, &after)?;
-        record(
-            &mut tx,
-            meta,
-            change,
-            Bump::Environment(project, environment),
-        )
-        .await?;
-        tx.commit().await?;
+        commit(tx, meta, change, Bump::Environment(project, environment)).await?;
         Ok(after)
     }
 }

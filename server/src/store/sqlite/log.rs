@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use sqlx::SqliteConnection;
+use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 
-use super::SqliteStore;
 use super::codec::{col, nanos};
+use super::{SqliteStore, WriteTx};
 use crate::store::changes::NewChange;
 use crate::store::codec::{enum_name, to_json, unsigned};
 use crate::store::records;
@@ -25,6 +25,18 @@ pub(super) enum Bump<'a> {
     /// Environments the change just created at version 1: every one of the
     /// project (a new project), or one (a new environment).
     Created(&'a str, Option<&'a str>),
+}
+
+/// The end of a write: [`record`]s the change, then commits.
+pub(super) async fn commit(
+    mut tx: WriteTx,
+    meta: &WriteMeta,
+    change: NewChange<'_>,
+    bump: Bump<'_>,
+) -> StoreResult<()> {
+    record(&mut tx, meta, change, bump).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Appends `change` and applies `bump`, inside the caller's write
@@ -133,28 +145,26 @@ impl SqliteStore {
         let since = filter.since.map(nanos).transpose()?;
         let until = filter.until.map(nanos).transpose()?;
         let (page, per_page, offset) = filter.page.window();
+        let filtered = |sql: String| {
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(project)
+                .bind(filter.flag.as_deref())
+                .bind(filter.environment.as_deref())
+                .bind(filter.actor.as_deref())
+                .bind(since)
+                .bind(until)
+        };
         let mut tx = self.pool.begin().await?;
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        let total: i64 = filtered(format!(
             "SELECT count(*) FROM changes c WHERE {CHANGE_FILTER}"
-        )))
-        .bind(project)
-        .bind(filter.flag.as_deref())
-        .bind(filter.environment.as_deref())
-        .bind(filter.actor.as_deref())
-        .bind(since)
-        .bind(until)
+        ))
         .fetch_one(&mut *tx)
-        .await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        .await?
+        .try_get(0)?;
+        let rows = filtered(format!(
             "SELECT {CHANGE_COLUMNS} FROM changes c WHERE {CHANGE_FILTER} \
              ORDER BY c.id DESC LIMIT ?7 OFFSET ?8"
-        )))
-        .bind(project)
-        .bind(filter.flag.as_deref())
-        .bind(filter.environment.as_deref())
-        .bind(filter.actor.as_deref())
-        .bind(since)
-        .bind(until)
+        ))
         .bind(i64::from(per_page))
         .bind(offset)
         .fetch_all(&mut *tx)
@@ -165,12 +175,7 @@ impl SqliteStore {
             .collect::<StoreResult<Vec<_>>>()?;
         attach_versions(&mut tx, &mut items).await?;
         tx.commit().await?;
-        Ok(Paged {
-            items,
-            total: unsigned(total, "count")?,
-            page,
-            per_page,
-        })
+        records::paged(items, total, page, per_page)
     }
 
     pub(super) async fn changes_since_impl(
@@ -182,7 +187,7 @@ impl SqliteStore {
         let after = i64::try_from(after_version).unwrap_or(i64::MAX);
         let mut tx = self.pool.begin().await?;
         super::projects::environment_row(&mut tx, project, environment).await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT v.version AS produced, {CHANGE_COLUMNS} FROM environment_versions v \
              JOIN changes c ON c.id = v.change_id \
              WHERE v.project = ?1 AND v.environment = ?2 AND v.version > ?3 \

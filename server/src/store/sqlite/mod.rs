@@ -11,8 +11,10 @@
 //! # Layout
 //! - `codec`: how a row reads as `store::records::Columns` (timestamps as
 //!   unix nanoseconds, JSON and enum names as text), the column lists.
-//! - `log`: appending to the change log with its environment versions;
-//!   reading it.
+//! - `rows`: finding one row by key with the `NotFound` that fits, and
+//!   deleting one.
+//! - `log`: appending to the change log with its environment versions (and
+//!   committing the write); reading it.
 //! - `projects`: projects, environments, the default project.
 //! - `flags`: flags and their per-environment configs.
 //! - `segments`: segments and snapshots.
@@ -23,6 +25,7 @@ mod codec;
 mod flags;
 mod log;
 mod projects;
+mod rows;
 mod segments;
 
 use std::path::Path;
@@ -46,6 +49,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connections per file: readers run in parallel under WAL; writers queue.
 const MAX_CONNECTIONS: u32 = 8;
+
+/// A write transaction (`BEGIN IMMEDIATE`, see [`SqliteStore::begin_write`]).
+type WriteTx = Transaction<'static, Sqlite>;
 
 /// The SQLite store. Cloning is cheap and shares the connection pool.
 #[derive(Debug, Clone)]
@@ -109,7 +115,7 @@ impl SqliteStore {
 
     /// Starts a write: `BEGIN IMMEDIATE` takes the write lock now, waiting
     /// up to `busy_timeout` for another writer to finish.
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+    async fn begin_write(&self) -> StoreResult<WriteTx> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 

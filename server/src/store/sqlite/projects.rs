@@ -6,29 +6,24 @@ use vexil_proto::{Environment, Project};
 
 use super::SqliteStore;
 use super::codec::{self, ENVIRONMENT_COLUMNS, PROJECT_COLUMNS, nanos};
-use super::log::{Bump, record};
+use super::flags::insert_config;
+use super::log::{Bump, commit, record};
+use super::rows::{delete_in_project, row_by_key, row_in_project};
 use crate::store::bootstrap::{BOOTSTRAPPED, default_project};
 use crate::store::changes::NewChange;
 use crate::store::checks::check_version;
-use crate::store::codec::{to_json, unsigned};
+use crate::store::codec::unsigned;
 use crate::store::records;
 use crate::store::{
-    ChangeAction, EnvironmentRecord, ProjectRecord, StoreError, StoreResult, WriteMeta,
-    default_config,
+    ChangeAction, EnvironmentRecord, ProjectRecord, StoreResult, WriteMeta, default_config,
 };
 
 pub(super) async fn project_row(
     conn: &mut SqliteConnection,
     key: &str,
 ) -> StoreResult<ProjectRecord> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {PROJECT_COLUMNS} FROM projects WHERE key = ?1"
-    )))
-    .bind(key)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| StoreError::NotFound(format!("project {key}")))?;
-    records::project(&row)
+    let table = ("projects", PROJECT_COLUMNS);
+    records::project(&row_by_key(conn, table, "key", key, "project").await?)
 }
 
 pub(super) async fn environment_row(
@@ -36,20 +31,9 @@ pub(super) async fn environment_row(
     project: &str,
     key: &str,
 ) -> StoreResult<EnvironmentRecord> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {ENVIRONMENT_COLUMNS} FROM environments WHERE project = ?1 AND key = ?2"
-    )))
-    .bind(project)
-    .bind(key)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match row {
-        Some(row) => records::environment(&row),
-        None => {
-            project_row(conn, project).await?;
-            Err(StoreError::NotFound(format!("environment {key}")))
-        }
-    }
+    let table = ("environments", ENVIRONMENT_COLUMNS);
+    let row = row_in_project(conn, table, project, key, "environment").await?;
+    records::environment(&row)
 }
 
 /// Inserts the environment at version 1 after the project's last one.
@@ -173,14 +157,9 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         let after = project_row(&mut tx, &project.key).await?;
-        let change = NewChange::project(
-            &project.key,
-            ChangeAction::Updated,
-            Some(&before),
-            Some(&after),
-        )?;
-        record(&mut tx, meta, change, Bump::Nothing).await?;
-        tx.commit().await?;
+        let action = ChangeAction::Updated;
+        let change = NewChange::project(&project.key, action, Some(&before), Some(&after))?;
+        commit(tx, meta, change, Bump::Nothing).await?;
         Ok(after)
     }
 
@@ -193,9 +172,7 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await?;
         let change = NewChange::project(key, ChangeAction::Deleted, Some(&before), None)?;
-        record(&mut tx, meta, change, Bump::Nothing).await?;
-        tx.commit().await?;
-        Ok(())
+        commit(tx, meta, change, Bump::Nothing).await
     }
 
     pub(super) async fn list_environments_impl(
@@ -243,28 +220,14 @@ impl SqliteStore {
         .await?;
         for row in &rows {
             let flag = records::flag(row)?.flag;
-            sqlx::query(
-                "INSERT INTO flag_configs (project, flag, environment, config, version) \
-                 VALUES (?1, ?2, ?3, ?4, 1)",
-            )
-            .bind(project)
-            .bind(&flag.key)
-            .bind(&environment.key)
-            .bind(to_json(&default_config(&flag))?)
-            .execute(&mut *tx)
-            .await?;
+            let config = default_config(&flag);
+            insert_config(&mut tx, project, &flag.key, &environment.key, &config).await?;
         }
-        let created = environment_row(&mut tx, project, &environment.key).await?;
-        let change = NewChange::environment(
-            project,
-            &environment.key,
-            ChangeAction::Created,
-            None,
-            Some(&created),
-        )?;
-        let bump = Bump::Created(project, Some(&environment.key));
-        record(&mut tx, meta, change, bump).await?;
-        tx.commit().await?;
+        let key = &environment.key;
+        let created = environment_row(&mut tx, project, key).await?;
+        let change =
+            NewChange::environment(project, key, ChangeAction::Created, None, Some(&created))?;
+        commit(tx, meta, change, Bump::Created(project, Some(key))).await?;
         Ok(created)
     }
 
@@ -290,23 +253,12 @@ impl SqliteStore {
         .await?;
         // The version goes up with the change record; the write lock makes
         // "one more than before" exact.
-        let mut after = environment_row(&mut tx, project, &environment.key).await?;
+        let key = &environment.key;
+        let mut after = environment_row(&mut tx, project, key).await?;
         after.environment.version += 1;
-        let change = NewChange::environment(
-            project,
-            &environment.key,
-            ChangeAction::Updated,
-            Some(&before),
-            Some(&after),
-        )?;
-        record(
-            &mut tx,
-            meta,
-            change,
-            Bump::Environment(project, &environment.key),
-        )
-        .await?;
-        tx.commit().await?;
+        let action = ChangeAction::Updated;
+        let change = NewChange::environment(project, key, action, Some(&before), Some(&after))?;
+        commit(tx, meta, change, Bump::Environment(project, key)).await?;
         Ok(after)
     }
 
@@ -319,16 +271,10 @@ impl SqliteStore {
         let mut tx = self.begin_write().await?;
         let before = environment_row(&mut tx, project, key).await?;
         check_version(meta, before.environment.version)?;
-        sqlx::query("DELETE FROM environments WHERE project = ?1 AND key = ?2")
-            .bind(project)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
-        let change =
-            NewChange::environment(project, key, ChangeAction::Deleted, Some(&before), None)?;
-        record(&mut tx, meta, change, Bump::Nothing).await?;
-        tx.commit().await?;
-        Ok(())
+        delete_in_project(&mut tx, "environments", project, key).await?;
+        let action = ChangeAction::Deleted;
+        let change = NewChange::environment(project, key, action, Some(&before), None)?;
+        commit(tx, meta, change, Bump::Nothing).await
     }
 
     pub(super) async fn environment_versions_impl(

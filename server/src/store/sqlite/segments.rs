@@ -1,37 +1,48 @@
 //! Segments, and the per-environment snapshot SDKs evaluate.
 
-use sqlx::SqliteConnection;
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Sqlite, SqliteConnection};
 use vexil_proto::{FlagConfig, Operator, Segment, Snapshot, SnapshotFlag};
 
 use super::SqliteStore;
-use super::codec::{self, SEGMENT_COLUMNS, col, nanos};
-use super::log::{Bump, record};
+use super::codec::{self, SEGMENT_COLUMNS, nanos};
+use super::log::{Bump, commit};
 use super::projects::{environment_row, project_row};
+use super::rows::{delete_in_project, row_in_project};
 use crate::store::changes::NewChange;
 use crate::store::checks::{check_version, segment_in_use};
 use crate::store::codec::to_json;
 use crate::store::records::{self, Columns};
-use crate::store::{ChangeAction, SegmentRecord, StoreError, StoreResult, WriteMeta};
+use crate::store::{ChangeAction, SegmentRecord, StoreResult, WriteMeta};
 
 async fn segment_row(
     conn: &mut SqliteConnection,
     project: &str,
     key: &str,
 ) -> StoreResult<SegmentRecord> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {SEGMENT_COLUMNS} FROM segments WHERE project = ?1 AND key = ?2"
-    )))
-    .bind(project)
-    .bind(key)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match row {
-        Some(row) => records::segment(&row),
-        None => {
-            project_row(conn, project).await?;
-            Err(StoreError::NotFound(format!("segment {key}")))
-        }
-    }
+    let table = ("segments", SEGMENT_COLUMNS);
+    records::segment(&row_in_project(conn, table, project, key, "segment").await?)
+}
+
+/// `sql` with the segment's columns bound: ?1 project, ?2 key, ?3 name,
+/// ?4 description, ?5 included, ?6 excluded, ?7 rules, ?8 the write's time
+/// (`at`, unix nanoseconds).
+fn bind_segment(
+    sql: &'static str,
+    project: &str,
+    segment: &Segment,
+    at: i64,
+) -> StoreResult<Query<'static, Sqlite, SqliteArguments>> {
+    Ok(sqlx::query(sql)
+        .bind(project)
+        .bind(&segment.key)
+        .bind(&segment.name)
+        .bind(&segment.description)
+        .bind(to_json(&segment.included)?)
+        .bind(to_json(&segment.excluded)?)
+        .bind(to_json(&segment.rules)?)
+        .bind(at))
 }
 
 async fn segments_of(
@@ -86,32 +97,17 @@ impl SqliteStore {
     ) -> StoreResult<SegmentRecord> {
         let mut tx = self.begin_write().await?;
         project_row(&mut tx, project).await?;
-        sqlx::query(
-            "INSERT INTO segments (project, key, name, description, included, excluded, rules, \
-                 version, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8)",
-        )
-        .bind(project)
-        .bind(&segment.key)
-        .bind(&segment.name)
-        .bind(&segment.description)
-        .bind(to_json(&segment.included)?)
-        .bind(to_json(&segment.excluded)?)
-        .bind(to_json(&segment.rules)?)
-        .bind(nanos(meta.at)?)
-        .execute(&mut *tx)
-        .await
-        .map_err(codec::unique(|| format!("segment {}", segment.key)))?;
+        let insert = "INSERT INTO segments (project, key, name, description, included, \
+                 excluded, rules, version, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8)";
+        bind_segment(insert, project, segment, nanos(meta.at)?)?
+            .execute(&mut *tx)
+            .await
+            .map_err(codec::unique(|| format!("segment {}", segment.key)))?;
         let created = segment_row(&mut tx, project, &segment.key).await?;
-        let change = NewChange::segment(
-            project,
-            &segment.key,
-            ChangeAction::Created,
-            None,
-            Some(&created),
-        )?;
-        record(&mut tx, meta, change, Bump::Project(project)).await?;
-        tx.commit().await?;
+        let action = ChangeAction::Created;
+        let change = NewChange::segment(project, &segment.key, action, None, Some(&created))?;
+        commit(tx, meta, change, Bump::Project(project)).await?;
         Ok(created)
     }
 
@@ -124,31 +120,17 @@ impl SqliteStore {
         let mut tx = self.begin_write().await?;
         let before = segment_row(&mut tx, project, &segment.key).await?;
         check_version(meta, before.segment.version)?;
-        sqlx::query(
-            "UPDATE segments SET name = ?3, description = ?4, included = ?5, excluded = ?6, \
-                 rules = ?7, version = version + 1, updated_at = ?8 \
-             WHERE project = ?1 AND key = ?2",
-        )
-        .bind(project)
-        .bind(&segment.key)
-        .bind(&segment.name)
-        .bind(&segment.description)
-        .bind(to_json(&segment.included)?)
-        .bind(to_json(&segment.excluded)?)
-        .bind(to_json(&segment.rules)?)
-        .bind(nanos(meta.at)?)
-        .execute(&mut *tx)
-        .await?;
+        let update = "UPDATE segments SET name = ?3, description = ?4, included = ?5, \
+                 excluded = ?6, rules = ?7, version = version + 1, updated_at = ?8 \
+             WHERE project = ?1 AND key = ?2";
+        bind_segment(update, project, segment, nanos(meta.at)?)?
+            .execute(&mut *tx)
+            .await?;
         let after = segment_row(&mut tx, project, &segment.key).await?;
-        let change = NewChange::segment(
-            project,
-            &segment.key,
-            ChangeAction::Updated,
-            Some(&before),
-            Some(&after),
-        )?;
-        record(&mut tx, meta, change, Bump::Project(project)).await?;
-        tx.commit().await?;
+        let action = ChangeAction::Updated;
+        let change =
+            NewChange::segment(project, &segment.key, action, Some(&before), Some(&after))?;
+        commit(tx, meta, change, Bump::Project(project)).await?;
         Ok(after)
     }
 
@@ -171,21 +153,14 @@ impl SqliteStore {
         .fetch_all(&mut *tx)
         .await?;
         for row in &rows {
-            let flag: String = col(row, "flag")?;
+            let flag = row.text("flag")?;
             if uses_segment(&records::config(row, "version", &flag)?, key) {
-                let environment: String = col(row, "environment")?;
-                return Err(segment_in_use(key, &flag, &environment));
+                return Err(segment_in_use(key, &flag, &row.text("environment")?));
             }
         }
-        sqlx::query("DELETE FROM segments WHERE project = ?1 AND key = ?2")
-            .bind(project)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
+        delete_in_project(&mut tx, "segments", project, key).await?;
         let change = NewChange::segment(project, key, ChangeAction::Deleted, Some(&before), None)?;
-        record(&mut tx, meta, change, Bump::Project(project)).await?;
-        tx.commit().await?;
-        Ok(())
+        commit(tx, meta, change, Bump::Project(project)).await
     }
 
     pub(super) async fn snapshot_impl(
