@@ -31,7 +31,8 @@ use super::flag_schemas::{FlagPageSchema, FlagRecordSchema, FlagSchema};
 use super::json::Json;
 use super::paging::PageQuery;
 use super::query::Query;
-use super::write::{Created, Versioned, WriteOptions};
+use super::resource::Created;
+use super::write::{Versioned, WriteOptions};
 use crate::auth::{AuthState, Principal};
 use crate::store::{FlagFilter, FlagRecord, Paged, Store};
 
@@ -152,8 +153,9 @@ async fn create_flag(
     let record = store.create_flag(&project, &flag, &[], &meta).await?;
     Ok(Created {
         location: flag_url(&project, &record.flag.key),
-        version: record.version,
+        version: Some(record.version),
         body: record,
+        secret: false,
     })
 }
 

@@ -11,7 +11,7 @@
 //! - `openapi`: the merged OpenAPI document and the `/api/docs` page.
 //! - `login`: `POST /api/v1/auth/login`.
 //! - `paging`: `?page=&per_page=` of list endpoints.
-//! - `write`: `If-Match`, `X-Vexil-Reason`, `ETag` and `201 Created` of writes.
+//! - `write`: `If-Match`, `X-Vexil-Reason` and `ETag` of writes.
 //! - `flag_schemas`: OpenAPI schemas of proto's flags, configs, segments and
 //!   of the change log (proto has no utoipa).
 //! - `flags`: flag definitions (list, create, replace, patch, archive, delete).
@@ -19,8 +19,8 @@
 //! - `segments`: segments.
 //! - `changes`: a project's change log.
 //! - `projects`: `/api/v1/projects[/{p}]`.
-//! - `resource`: what the admin resource modules share: the `Admin`
-//!   extractor, `201 Created`, a query extractor, paging a whole list.
+//! - `resource`: what resource modules share: the `Admin` extractor,
+//!   `201 Created`, paging a whole list, problems found by hand.
 //! - `sdk_keys`: `/api/v1/projects/{p}/environments/{e}/sdk-keys[/{id}]`.
 //! - `tokens`: `/api/v1/tokens[/{id}]`, API and integration tokens.
 //! - `users`: `/api/v1/users[/{username}]`.

@@ -10,7 +10,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use vexil_proto::validate::{Problem, ValidationErrors};
 
 use super::error::ApiError;
@@ -69,24 +68,7 @@ impl<T: Serialize> IntoResponse for Created<T> {
     }
 }
 
-/// The query string parsed as `T`; a malformed one (`?page=two`) is a 400
-/// in the one error shape.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Query<T>(pub T);
-
-impl<T, S> FromRequestParts<S> for Query<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::try_from_uri(&parts.uri)
-            .map(|axum::extract::Query(value)| Query(value))
-            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
-    }
-}
+pub use super::query::Query;
 
 /// One page of a list the store returns whole (projects, environments,
 /// users, tokens: tens of items, not thousands).

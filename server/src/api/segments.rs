@@ -21,7 +21,8 @@ use super::flag_schemas::{SegmentPageSchema, SegmentRecordSchema, SegmentSchema}
 use super::json::Json;
 use super::paging::PageQuery;
 use super::query::Query;
-use super::write::{Created, Versioned, WriteOptions};
+use super::resource::Created;
+use super::write::{Versioned, WriteOptions};
 use crate::auth::{AuthState, Principal};
 use crate::store::{Paged, SegmentRecord, Store};
 
@@ -132,8 +133,9 @@ async fn create_segment(
     let record = store.create_segment(&project, &segment, &meta).await?;
     Ok(Created {
         location: format!("/api/v1/projects/{project}/segments/{}", record.segment.key),
-        version: record.segment.version,
+        version: Some(record.segment.version),
         body: record,
+        secret: false,
     })
 }
 

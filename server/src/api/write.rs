@@ -3,9 +3,9 @@
 //! object's new version as its `ETag`.
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{ETAG, IF_MATCH, LOCATION};
+use axum::http::header::{ETAG, IF_MATCH};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -123,26 +123,6 @@ impl<T: Serialize> IntoResponse for Versioned<T> {
         let mut response = axum::Json(body).into_response();
         if let Ok(value) = HeaderValue::from_str(&format!("\"{version}\"")) {
             response.headers_mut().insert(ETAG, value);
-        }
-        response
-    }
-}
-
-/// A created object: `201 Created` with its URL as `Location`, its version
-/// as `ETag`, and the object as the body.
-#[derive(Debug)]
-pub struct Created<T> {
-    pub location: String,
-    pub version: u64,
-    pub body: T,
-}
-
-impl<T: Serialize> IntoResponse for Created<T> {
-    fn into_response(self) -> Response {
-        let mut response = Versioned(self.version, self.body).into_response();
-        *response.status_mut() = StatusCode::CREATED;
-        if let Ok(value) = HeaderValue::from_str(&self.location) {
-            response.headers_mut().insert(LOCATION, value);
         }
         response
     }
