@@ -4,23 +4,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use vexil_server::store::{
-    ChangeAction, ResourceKind, Role, Store, TokenFilter, TokenKind, TokenRecord, UserRecord,
+    ChangeAction, ResourceKind, Role, Store, TokenFilter, TokenKind, TokenRecord,
 };
 
 use crate::common::*;
-
-pub fn user(username: &str, role: Role) -> UserRecord {
-    UserRecord {
-        id: String::new(),
-        username: username.into(),
-        password_hash: format!("$argon2id$v=19$hash-of-{username}"),
-        role,
-        disabled: false,
-        version: 0,
-        created_at: at(0),
-        updated_at: at(0),
-    }
-}
 
 fn token(id: &str, kind: TokenKind, secs: i64) -> TokenRecord {
     TokenRecord {

@@ -5,10 +5,13 @@ use std::fmt::Debug;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use vexil_proto::{
-    Clause, Environment, Flag, FlagConfig, FlagKind, Operator, Project, Rule, Scalar, Serve,
-    Variant,
+    Clause, Environment, Flag, FlagConfig, FlagKind, Operator, Project, Rule, Scalar, Segment,
+    Serve, Variant,
 };
-use vexil_server::store::{Change, ChangeFilter, Page, Store, StoreError, StoreResult, WriteMeta};
+use vexil_server::store::{
+    Change, ChangeFilter, FlagRecord, Page, Role, SegmentRecord, Store, StoreError, StoreResult,
+    UserRecord, WriteMeta,
+};
 
 /// A fixed instant plus `secs` seconds: whole seconds, so every backend
 /// stores it exactly (PostgreSQL keeps microseconds).
@@ -101,6 +104,70 @@ pub fn environment(key: &str, production: bool) -> Environment {
     }
 }
 
+/// A user as a writer passes it: the store sets `id`, `version` and the
+/// timestamps.
+pub fn user(username: &str, role: Role) -> UserRecord {
+    UserRecord {
+        id: String::new(),
+        username: username.into(),
+        password_hash: format!("$argon2id$v=19$hash-of-{username}"),
+        role,
+        disabled: false,
+        version: 0,
+        created_at: at(0),
+        updated_at: at(0),
+    }
+}
+
+/// A segment of the `included` keys, without exclusions or rules.
+pub fn segment(key: &str, included: &[&str]) -> Segment {
+    Segment {
+        key: key.into(),
+        name: format!("Segment {key}"),
+        description: String::new(),
+        included: included.iter().map(|k| k.to_string()).collect(),
+        excluded: Vec::new(),
+        rules: Vec::new(),
+        version: 0,
+    }
+}
+
+/// Creates the boolean flag `key` in `project`, with default configs, as
+/// an unconditional write by `u` at `at(secs)`.
+pub async fn add_flag(store: &dyn Store, project: &str, key: &str, secs: i64) -> FlagRecord {
+    store
+        .create_flag(project, &boolean_flag(key), &[], &meta("u", secs))
+        .await
+        .unwrap()
+}
+
+/// Archives or restores `key`, unconditionally, by `u` at `at(secs)`.
+pub async fn set_archived(
+    store: &dyn Store,
+    project: &str,
+    key: &str,
+    archived: bool,
+    secs: i64,
+) -> FlagRecord {
+    store
+        .set_flag_archived(project, key, archived, &meta("u", secs))
+        .await
+        .unwrap()
+}
+
+/// Creates `segment` in `project`, unconditionally, by `u` at `at(secs)`.
+pub async fn add_segment(
+    store: &dyn Store,
+    project: &str,
+    segment: &Segment,
+    secs: i64,
+) -> SegmentRecord {
+    store
+        .create_segment(project, segment, &meta("u", secs))
+        .await
+        .unwrap()
+}
+
 /// Creates `key` with `development` and `production`.
 pub async fn two_env_project(store: &dyn Store, key: &str) {
     let environments = [
@@ -155,28 +222,35 @@ pub async fn change_count(store: &dyn Store, project: Option<&str>) -> u64 {
         .total
 }
 
+/// Panics unless `result` is the error `is` accepts (`expected` names it).
+#[track_caller]
+fn assert_error<T: Debug>(result: StoreResult<T>, expected: &str, is: fn(&StoreError) -> bool) {
+    match result {
+        Err(error) if is(&error) => {}
+        other => panic!("expected {expected}, got {other:?}"),
+    }
+}
+
 #[track_caller]
 pub fn assert_not_found<T: Debug>(result: StoreResult<T>) {
-    match result {
-        Err(StoreError::NotFound(_)) => {}
-        other => panic!("expected NotFound, got {other:?}"),
-    }
+    assert_error(result, "NotFound", |e| matches!(e, StoreError::NotFound(_)));
 }
 
 #[track_caller]
 pub fn assert_already_exists<T: Debug>(result: StoreResult<T>) {
-    match result {
-        Err(StoreError::AlreadyExists(_)) => {}
-        other => panic!("expected AlreadyExists, got {other:?}"),
-    }
+    assert_error(result, "AlreadyExists", |e| {
+        matches!(e, StoreError::AlreadyExists(_))
+    });
 }
 
 #[track_caller]
 pub fn assert_refused<T: Debug>(result: StoreResult<T>) {
-    match result {
-        Err(StoreError::Refused(_)) => {}
-        other => panic!("expected Refused, got {other:?}"),
-    }
+    assert_error(result, "Refused", |e| matches!(e, StoreError::Refused(_)));
+}
+
+#[track_caller]
+pub fn assert_corrupt<T: Debug>(result: StoreResult<T>) {
+    assert_error(result, "Corrupt", |e| matches!(e, StoreError::Corrupt(_)));
 }
 
 #[track_caller]

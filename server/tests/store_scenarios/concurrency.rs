@@ -51,10 +51,7 @@ async fn config_changes(store: &dyn Store, environment: &str) -> u64 {
 }
 
 pub async fn concurrent_if_match_writers(store: Arc<dyn Store>) {
-    store
-        .create_flag("default", &boolean_flag("hot"), &[], &meta("u", 0))
-        .await
-        .unwrap();
+    add_flag(&*store, "default", "hot", 0).await;
     let start = store
         .get_environment("default", "production")
         .await
@@ -136,10 +133,7 @@ pub async fn concurrent_if_match_writers(store: Arc<dyn Store>) {
 }
 
 pub async fn concurrent_toggles(store: Arc<dyn Store>) {
-    store
-        .create_flag("default", &boolean_flag("hot"), &[], &meta("u", 0))
-        .await
-        .unwrap();
+    add_flag(&*store, "default", "hot", 0).await;
     let mut tasks = Vec::with_capacity(WRITERS);
     for writer in 0..WRITERS {
         let store = Arc::clone(&store);

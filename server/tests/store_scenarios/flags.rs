@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use vexil_proto::{Segment, Target};
+use vexil_proto::Target;
 use vexil_server::store::{FlagFilter, Page, Store, default_config};
 
 use crate::common::*;
@@ -212,23 +212,9 @@ pub async fn config_writes_bump_only_their_environment(store: Arc<dyn Store>) {
 
 pub async fn stale_if_match_changes_nothing(store: Arc<dyn Store>) {
     let store = &*store;
-    store
-        .create_flag("default", &boolean_flag("f"), &[], &meta("u", 1))
-        .await
-        .unwrap();
-    let segment = Segment {
-        key: "beta".into(),
-        name: "Beta".into(),
-        description: String::new(),
-        included: vec!["alice".into()],
-        excluded: Vec::new(),
-        rules: Vec::new(),
-        version: 0,
-    };
-    store
-        .create_segment("default", &segment, &meta("u", 2))
-        .await
-        .unwrap();
+    add_flag(store, "default", "f", 1).await;
+    let segment = segment("beta", &["alice"]);
+    add_segment(store, "default", &segment, 2).await;
     let envs = versions(store, "default").await;
     let count = change_count(store, Some("default")).await;
     let flag = store.get_flag("default", "f").await.unwrap();
@@ -322,10 +308,7 @@ pub async fn flag_list_filters_and_pages(store: Arc<dyn Store>) {
             .await
             .unwrap();
     }
-    store
-        .set_flag_archived("default", "delta-checkout", true, &meta("u", 9))
-        .await
-        .unwrap();
+    set_archived(store, "default", "delta-checkout", true, 9).await;
 
     let list = |filter: FlagFilter| async move {
         let paged = store.list_flags("default", &filter).await.unwrap();
@@ -342,31 +325,19 @@ pub async fn flag_list_filters_and_pages(store: Arc<dyn Store>) {
             50
         )
     );
-    let query = FlagFilter {
-        query: Some("checkout".into()),
+    let query = |query: &str| FlagFilter {
+        query: Some(query.into()),
         ..FlagFilter::default()
     };
-    assert_eq!(list(query).await.0, ["beta", "gamma"]);
-    let upper = FlagFilter {
-        query: Some("ChecKout".into()),
+    let tag = |tag: &str| FlagFilter {
+        tag: Some(tag.into()),
         ..FlagFilter::default()
     };
-    assert_eq!(list(upper).await.0, ["beta", "gamma"]);
-    let by_key = FlagFilter {
-        query: Some("lph".into()),
-        ..FlagFilter::default()
-    };
-    assert_eq!(list(by_key).await.0, ["alpha"]);
-    let tag = FlagFilter {
-        tag: Some("web".into()),
-        ..FlagFilter::default()
-    };
-    assert_eq!(list(tag).await.0, ["alpha", "beta"]);
-    let no_tag = FlagFilter {
-        tag: Some("we".into()),
-        ..FlagFilter::default()
-    };
-    assert_eq!(list(no_tag).await.1, 0);
+    assert_eq!(list(query("checkout")).await.0, ["beta", "gamma"]);
+    assert_eq!(list(query("ChecKout")).await.0, ["beta", "gamma"]);
+    assert_eq!(list(query("lph")).await.0, ["alpha"]);
+    assert_eq!(list(tag("web")).await.0, ["alpha", "beta"]);
+    assert_eq!(list(tag("we")).await.1, 0);
     let archived = FlagFilter {
         archived: Some(true),
         ..FlagFilter::default()
@@ -374,15 +345,13 @@ pub async fn flag_list_filters_and_pages(store: Arc<dyn Store>) {
     assert_eq!(list(archived).await.0, ["delta-checkout"]);
     let live = FlagFilter {
         archived: Some(false),
-        tag: Some("web".into()),
-        ..FlagFilter::default()
+        ..tag("web")
     };
     assert_eq!(list(live).await.0, ["alpha", "beta"]);
     let archived_query = FlagFilter {
         archived: Some(true),
-        query: Some("CHECK".into()),
         tag: Some("web".into()),
-        ..FlagFilter::default()
+        ..query("CHECK")
     };
     assert_eq!(list(archived_query).await.0, ["delta-checkout"]);
 

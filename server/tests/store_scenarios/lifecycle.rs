@@ -10,10 +10,7 @@ use crate::common::*;
 
 pub async fn archived_flags(store: Arc<dyn Store>) {
     let store = &*store;
-    store
-        .create_flag("default", &boolean_flag("old"), &[], &meta("u", 1))
-        .await
-        .unwrap();
+    add_flag(store, "default", "old", 1).await;
     assert_refused(store.delete_flag("default", "old", &meta("u", 2)).await);
     assert_refused(
         store
@@ -78,10 +75,7 @@ pub async fn archived_flags(store: Arc<dyn Store>) {
     assert_eq!(versions(store, "default").await, after_archive);
     assert_eq!(change_count(store, Some("default")).await, count + 1);
 
-    let restored = store
-        .set_flag_archived("default", "old", false, &meta("u", 5))
-        .await
-        .unwrap();
+    let restored = set_archived(store, "default", "old", false, 5).await;
     assert_eq!((restored.archived, restored.version), (false, 3));
     let snapshot = store.snapshot("default", "production").await.unwrap();
     let keys: Vec<_> = snapshot.flags.iter().map(|f| f.key.as_str()).collect();
@@ -92,10 +86,7 @@ pub async fn archived_flags(store: Arc<dyn Store>) {
         (ChangeAction::Restored, ChangeAction::Archived)
     );
 
-    store
-        .set_flag_archived("default", "old", true, &meta("u", 6))
-        .await
-        .unwrap();
+    set_archived(store, "default", "old", true, 6).await;
     let before_delete = versions(store, "default").await;
     assert_conflict(
         store
@@ -123,28 +114,18 @@ pub async fn archived_flags(store: Arc<dyn Store>) {
     assert_eq!(deleted.after, None);
     assert_not_found(store.delete_flag("default", "old", &meta("u", 8)).await);
     // The key is free again.
-    store
-        .create_flag("default", &boolean_flag("old"), &[], &meta("u", 9))
-        .await
-        .unwrap();
+    add_flag(store, "default", "old", 9).await;
 }
 
 pub async fn segments(store: Arc<dyn Store>) {
     let store = &*store;
     let beta = Segment {
-        key: "beta".into(),
-        name: "Beta testers".into(),
         description: "Opted in".into(),
-        included: vec!["alice".into()],
         excluded: vec!["mallory".into()],
-        rules: Vec::new(),
-        version: 0,
+        ..segment("beta", &["alice"])
     };
     let before = versions(store, "default").await;
-    let created = store
-        .create_segment("default", &beta, &meta("u", 1))
-        .await
-        .unwrap();
+    let created = add_segment(store, "default", &beta, 1).await;
     assert_eq!(
         created.segment,
         Segment {
@@ -160,10 +141,7 @@ pub async fn segments(store: Arc<dyn Store>) {
         key: "alpha".into(),
         ..beta.clone()
     };
-    store
-        .create_segment("default", &alpha, &meta("u", 2))
-        .await
-        .unwrap();
+    add_segment(store, "default", &alpha, 2).await;
     let keys: Vec<_> = store
         .list_segments("default")
         .await
@@ -193,10 +171,7 @@ pub async fn segments(store: Arc<dyn Store>) {
     assert_eq!((updated.created_at, updated.updated_at), (at(1), at(3)));
 
     // Referenced by one config of an archived flag: still refused.
-    store
-        .create_flag("default", &boolean_flag("gated"), &[], &meta("u", 4))
-        .await
-        .unwrap();
+    add_flag(store, "default", "gated", 4).await;
     store
         .put_flag_config(
             "default",
@@ -207,10 +182,7 @@ pub async fn segments(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    store
-        .set_flag_archived("default", "gated", true, &meta("u", 6))
-        .await
-        .unwrap();
+    set_archived(store, "default", "gated", true, 6).await;
     // Naming the segment elsewhere (a target key) is not a reference.
     let mut named = serving_on();
     named.targets = vec![Target {
@@ -238,10 +210,7 @@ pub async fn segments(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(versions(store, "default").await, bumped(&envs, &all));
-    store
-        .set_flag_archived("default", "gated", false, &meta("u", 10))
-        .await
-        .unwrap();
+    set_archived(store, "default", "gated", false, 10).await;
     store
         .put_flag_config("default", "gated", "staging", &serving_on(), &meta("u", 11))
         .await
@@ -277,27 +246,10 @@ pub async fn snapshot_contents_and_version(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    store
-        .create_flag("default", &boolean_flag("gone"), &[], &meta("u", 3))
-        .await
-        .unwrap();
-    store
-        .set_flag_archived("default", "gone", true, &meta("u", 4))
-        .await
-        .unwrap();
-    let segment = Segment {
-        key: "beta".into(),
-        name: "Beta".into(),
-        description: String::new(),
-        included: vec!["alice".into()],
-        excluded: Vec::new(),
-        rules: Vec::new(),
-        version: 0,
-    };
-    store
-        .create_segment("default", &segment, &meta("u", 5))
-        .await
-        .unwrap();
+    add_flag(store, "default", "gone", 3).await;
+    set_archived(store, "default", "gone", true, 4).await;
+    let segment = segment("beta", &["alice"]);
+    add_segment(store, "default", &segment, 5).await;
     store
         .set_flag_enabled("default", "zeta", "production", true, &meta("u", 6))
         .await

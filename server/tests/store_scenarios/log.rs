@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
-use vexil_proto::{FlagConfig, Segment};
+use vexil_proto::FlagConfig;
 use vexil_server::store::{
-    ChangeAction, ChangeFilter, EnvironmentVersion, Page, ResourceKind, Role, Store, UserRecord,
-    default_config,
+    ChangeAction, ChangeFilter, EnvironmentVersion, Page, ResourceKind, Role, Store, default_config,
 };
 
 use crate::common::*;
@@ -49,17 +48,8 @@ pub async fn change_log_filters_and_content(store: Arc<dyn Store>) {
         .create_flag("audit", &boolean_flag("g"), &[], &meta("user:alice", 400))
         .await
         .unwrap();
-    let segment = Segment {
-        key: "s".into(),
-        name: "S".into(),
-        description: String::new(),
-        included: Vec::new(),
-        excluded: Vec::new(),
-        rules: Vec::new(),
-        version: 0,
-    };
     store
-        .create_segment("audit", &segment, &meta("user:carol", 500))
+        .create_segment("audit", &segment("s", &[]), &meta("user:carol", 500))
         .await
         .unwrap();
 
@@ -172,34 +162,22 @@ pub async fn change_log_filters_and_content(store: Arc<dyn Store>) {
         ]
     );
     // `since` is inclusive, `until` exclusive.
-    let window = ChangeFilter {
-        since: Some(at(200)),
-        until: Some(at(400)),
+    let window = |since: Option<i64>, until: Option<i64>| ChangeFilter {
+        since: since.map(at),
+        until: until.map(at),
         ..ChangeFilter::default()
     };
     assert_eq!(
-        keys(list(window).await.items),
+        keys(list(window(Some(200), Some(400))).await.items),
         [
             (R::FlagConfig, "f".into(), Toggled),
             (R::FlagConfig, "f".into(), Updated)
         ]
     );
-    let since = ChangeFilter {
-        since: Some(at(401)),
-        ..ChangeFilter::default()
-    };
-    assert_eq!(
-        keys(list(since).await.items),
-        [(R::Segment, "s".into(), Created)]
-    );
-    let until = ChangeFilter {
-        until: Some(at(100)),
-        ..ChangeFilter::default()
-    };
-    assert_eq!(
-        keys(list(until).await.items),
-        [(R::Project, "audit".into(), Created)]
-    );
+    let since = list(window(Some(401), None)).await;
+    assert_eq!(keys(since.items), [(R::Segment, "s".into(), Created)]);
+    let until = list(window(None, Some(100))).await;
+    assert_eq!(keys(until.items), [(R::Project, "audit".into(), Created)]);
     let combined = ChangeFilter {
         flag: Some("f".into()),
         actor: Some("user:bob".into()),
@@ -221,18 +199,8 @@ pub async fn change_log_filters_and_content(store: Arc<dyn Store>) {
     assert_eq!(page2.items, all.items[4..].to_vec());
 
     // Accounts and tokens have their own log (project `None`).
-    let user = UserRecord {
-        id: String::new(),
-        username: "dora".into(),
-        password_hash: "$argon2id$secret".into(),
-        role: Role::Editor,
-        disabled: false,
-        version: 0,
-        created_at: at(0),
-        updated_at: at(0),
-    };
     store
-        .create_user(&user, &meta("user:admin", 600))
+        .create_user(&user("dora", Role::Editor), &meta("user:admin", 600))
         .await
         .unwrap();
     let accounts = all_changes(store, None).await;
@@ -259,14 +227,8 @@ pub async fn change_log_filters_and_content(store: Arc<dyn Store>) {
 pub async fn changes_since_is_contiguous(store: Arc<dyn Store>) {
     let store = &*store;
     two_env_project(store, "p").await;
-    store
-        .create_flag("p", &boolean_flag("a"), &[], &meta("u", 1))
-        .await
-        .unwrap();
-    store
-        .create_flag("p", &boolean_flag("b"), &[], &meta("u", 2))
-        .await
-        .unwrap();
+    add_flag(store, "p", "a", 1).await;
+    add_flag(store, "p", "b", 2).await;
     for (i, enabled) in [true, false, true].into_iter().enumerate() {
         store
             .set_flag_enabled("p", "a", "production", enabled, &meta("u", 3 + i as i64))
@@ -277,10 +239,7 @@ pub async fn changes_since_is_contiguous(store: Arc<dyn Store>) {
         .set_flag_enabled("p", "b", "development", true, &meta("u", 9))
         .await
         .unwrap();
-    store
-        .set_flag_archived("p", "b", true, &meta("u", 10))
-        .await
-        .unwrap();
+    set_archived(store, "p", "b", true, 10).await;
 
     let production = store.changes_since("p", "production", 0).await.unwrap();
     let produced: Vec<u64> = production.iter().map(|(v, _)| *v).collect();

@@ -4,10 +4,9 @@
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, SqliteConnection};
 use vexil_server::store::sqlite::SqliteStore;
-use vexil_server::store::{Role, Store, StoreError, StoreResult};
+use vexil_server::store::{Role, Store};
 
 use crate::TempDir;
-use crate::accounts::user;
 use crate::common::*;
 
 /// SQLite only: everything survives closing and reopening the file, the
@@ -16,10 +15,7 @@ pub async fn reopen() {
     let dir = TempDir::new();
     let path = dir.0.join("vexil.db");
     let store = SqliteStore::open(&path).await.unwrap();
-    let flag = store
-        .create_flag("default", &boolean_flag("kept"), &[], &meta("u", 1))
-        .await
-        .unwrap();
+    let flag = add_flag(&store, "default", "kept", 1).await;
     let secret = store.secret("jwt", &|| "s3cret".to_string()).await.unwrap();
     store
         .create_user(&user("keeper", Role::Admin), &meta("system", 2))
@@ -55,10 +51,7 @@ pub async fn reopen() {
 
     let memory = SqliteStore::open_url("sqlite::memory:").await.unwrap();
     assert_eq!(versions(&memory, "default").await.len(), 3);
-    memory
-        .create_flag("default", &boolean_flag("m"), &[], &meta("u", 1))
-        .await
-        .unwrap();
+    add_flag(&memory, "default", "m", 1).await;
     assert_eq!(
         memory
             .list_flags("default", &Default::default())
@@ -78,10 +71,7 @@ async fn corrupt_sqlite(path: &std::path::Path) {
         .await
         .unwrap();
     for key in ["json", "type", "config"] {
-        store
-            .create_flag("p", &boolean_flag(key), &[], &meta("u", 2))
-            .await
-            .unwrap();
+        add_flag(&store, "p", key, 2).await;
     }
     store.close().await;
 
@@ -103,12 +93,4 @@ async fn corrupt_sqlite(path: &std::path::Path) {
     assert_corrupt(store.snapshot("p", "dev").await);
     assert_corrupt(store.list_flags("p", &Default::default()).await);
     store.close().await;
-}
-
-#[track_caller]
-fn assert_corrupt<T: std::fmt::Debug>(result: StoreResult<T>) {
-    match result {
-        Err(StoreError::Corrupt(_)) => {}
-        other => panic!("expected Corrupt, got {other:?}"),
-    }
 }
