@@ -7,67 +7,22 @@
 //!
 //! Each test creates its own database `vexil_test_<uuid>` on the server
 //! named by `VEXIL_TEST_POSTGRES_URL` and drops it at the end; without that
-//! variable every test is skipped (loudly).
+//! variable every test is skipped (loudly). The scenario suite's
+//! `fresh_db` module does both.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use sqlx::Connection;
-use sqlx::postgres::PgConnection;
 use time::OffsetDateTime;
 use time::macros::datetime;
 use vexil_proto::{Environment, Flag, FlagConfig, FlagKind, Segment, Serve, Variant};
 use vexil_server::store::postgres::PostgresStore;
 use vexil_server::store::{ChangeFilter, FlagFilter, Store, WriteMeta};
 
-/// A database of its own on the test server, dropped by [`TestDb::drop_db`].
-struct TestDb {
-    admin_url: String,
-    name: String,
-    url: String,
-}
+#[path = "store_scenarios/fresh_db.rs"]
+mod fresh_db;
 
-impl TestDb {
-    async fn create() -> Option<TestDb> {
-        let Ok(admin_url) = std::env::var("VEXIL_TEST_POSTGRES_URL") else {
-            eprintln!(
-                "!!! SKIPPED: set VEXIL_TEST_POSTGRES_URL (e.g. \
-                 postgres://postgres@127.0.0.1:5432/test) to run the PostgreSQL checks"
-            );
-            return None;
-        };
-        let name = format!("vexil_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        let (base, query) = match admin_url.split_once('?') {
-            Some((base, query)) => (base, format!("?{query}")),
-            None => (admin_url.as_str(), String::new()),
-        };
-        let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
-        let url = format!("{server}/{name}{query}");
-        Some(TestDb {
-            admin_url,
-            name,
-            url,
-        })
-    }
-
-    async fn drop_db(self, store: PostgresStore) {
-        store.pool().close().await;
-        let mut conn = PgConnection::connect(&self.admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    }
-}
+use fresh_db::{FreshDatabase, postgres_url};
 
 const AT: OffsetDateTime = datetime!(2026-11-22 10:00:00.123456 UTC);
 
@@ -99,10 +54,11 @@ fn on_config() -> FlagConfig {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn replicas_starting_together_migrate_and_bootstrap_once() {
-    let Some(db) = TestDb::create().await else {
+    let Some(server) = postgres_url("replicas_starting_together_migrate_and_bootstrap_once") else {
         return;
     };
-    let url = Arc::new(db.url.clone());
+    let db = FreshDatabase::create(&server).await;
+    let url = Arc::new(db.url().to_string());
     let starts: Vec<_> = (0..6)
         .map(|_| {
             let url = url.clone();
@@ -138,15 +94,16 @@ async fn replicas_starting_together_migrate_and_bootstrap_once() {
         values.insert(secret.await.unwrap().unwrap());
     }
     assert_eq!(values.len(), 1);
-    db.drop_db(store).await;
+    db.drop(&store).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mixed_writers_neither_deadlock_nor_skip_versions() {
-    let Some(db) = TestDb::create().await else {
+    let Some(server) = postgres_url("mixed_writers_neither_deadlock_nor_skip_versions") else {
         return;
     };
-    let store = PostgresStore::connect(&db.url).await.unwrap();
+    let db = FreshDatabase::create(&server).await;
+    let store = PostgresStore::connect(db.url()).await.unwrap();
     for key in ["f0", "f1", "f2"] {
         store
             .create_flag("default", &boolean_flag(key, &[]), &[], &meta(None))
@@ -235,5 +192,5 @@ async fn mixed_writers_neither_deadlock_nor_skip_versions() {
             "environment {key}"
         );
     }
-    db.drop_db(store).await;
+    db.drop(&store).await;
 }

@@ -7,7 +7,10 @@
 //! database `vexil_test_<random>` created from that URL and dropped after.
 //!
 //! # Layout
-//! - `common`: fixtures (times, write metadata, flags) and small helpers.
+//! - `common`: fixtures (times, write metadata, flags, segments, users),
+//!   setup writes (`add_flag`, `add_segment`, ...) and error assertions.
+//! - `fresh_db`: a PostgreSQL database per test, or a loud skip (shared
+//!   with `postgres_replicas.rs`).
 //! - `projects`: a fresh install, projects and environments.
 //! - `flags`: flags and configs, which environments each write bumps,
 //!   If-Match, list filters and paging.
@@ -21,27 +24,21 @@ mod accounts;
 mod common;
 mod concurrency;
 mod flags;
+mod fresh_db;
 mod lifecycle;
 mod log;
 mod projects;
 mod sqlite_file;
 
 use std::future::Future;
-use std::io::Write;
 use std::path::PathBuf;
-use std::str::FromStr;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection};
 use vexil_server::store::Store;
 use vexil_server::store::postgres::PostgresStore;
 use vexil_server::store::sqlite::SqliteStore;
 
-const POSTGRES_URL_VAR: &str = "VEXIL_TEST_POSTGRES_URL";
-
-/// The skip notice is printed once, not once per PostgreSQL test.
-static SKIP_NOTICE: Once = Once::new();
+use crate::fresh_db::{FreshDatabase, with_database};
 
 /// A directory of its own under the system temp dir, removed on drop.
 struct TempDir(PathBuf);
@@ -74,60 +71,6 @@ where
     store.close().await;
 }
 
-/// A fresh PostgreSQL database for one test, dropped by [`drop_database`].
-struct FreshPostgres {
-    store: PostgresStore,
-    base: PgConnectOptions,
-    name: String,
-}
-
-/// Creates `vexil_test_<random>` next to the database `url` names and
-/// connects a [`PostgresStore`] to it (which migrates it).
-async fn fresh_postgres(url: &str) -> FreshPostgres {
-    let base = PgConnectOptions::from_str(url).unwrap();
-    let name = format!("vexil_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = base.connect().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
-    let store = PostgresStore::connect(&with_database(url, &name))
-        .await
-        .unwrap();
-    FreshPostgres { store, base, name }
-}
-
-impl FreshPostgres {
-    async fn drop_database(self) {
-        self.store.pool().close().await;
-        let mut admin = self.base.connect().await.unwrap();
-        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        sqlx::query(sqlx::AssertSqlSafe(drop))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-    }
-}
-
-/// `url` with its database (the path) replaced by `name`, query kept.
-fn with_database(url: &str, name: &str) -> String {
-    let (head, query) = match url.split_once('?') {
-        Some((head, query)) => (head, Some(query)),
-        None => (url, None),
-    };
-    let authority_start = head.find("://").map_or(0, |i| i + 3);
-    let base = match head[authority_start..].find('/') {
-        Some(slash) => &head[..authority_start + slash],
-        None => head,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
 /// Runs `scenario` on a fresh PostgreSQL database, or says loudly that it
 /// did not. The database is dropped even when the scenario fails.
 async fn run_on_postgres<F, Fut>(test: &str, scenario: F)
@@ -135,23 +78,13 @@ where
     F: FnOnce(Arc<dyn Store>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
-        // Straight to stderr, once per run: libtest captures `eprintln!`
-        // of passing tests, and a skipped backend must not go unnoticed.
-        SKIP_NOTICE.call_once(|| {
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "\n*** PostgreSQL storage scenarios SKIPPED: {POSTGRES_URL_VAR} is not set. \
-                 Set it (e.g. postgres://postgres@127.0.0.1:5432/test) to run them against \
-                 PostgreSQL too; only SQLite was tested. ***\n"
-            );
-        });
-        eprintln!("PostgreSQL run of `{test}` SKIPPED: {POSTGRES_URL_VAR} is not set");
+    let Some(url) = fresh_db::postgres_url(test) else {
         return;
     };
-    let db = fresh_postgres(&url).await;
-    let outcome = tokio::spawn(scenario(Arc::new(db.store.clone()))).await;
-    db.drop_database().await;
+    let db = FreshDatabase::create(&url).await;
+    let store = PostgresStore::connect(db.url()).await.unwrap();
+    let outcome = tokio::spawn(scenario(Arc::new(store.clone()))).await;
+    db.drop(&store).await;
     if let Err(error) = outcome {
         match error.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),
