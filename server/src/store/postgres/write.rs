@@ -25,7 +25,7 @@ use crate::store::{
 };
 use crate::store::{codec, records};
 
-pub(super) type Tx = Transaction<'static, Postgres>;
+type Tx = Transaction<'static, Postgres>;
 
 /// The advisory lock key serializing change-log appends ("vexil_ch").
 const CHANGE_LOG_LOCK: i64 = 0x7665_7869_6c5f_6368;
@@ -100,7 +100,7 @@ pub(super) async fn lock_object<T>(
 }
 
 /// Locks every environment of the project, in creation order.
-pub(super) async fn lock_environments(
+async fn lock_environments(
     conn: &mut PgConnection,
     project: &str,
 ) -> StoreResult<Vec<EnvironmentRecord>> {
@@ -124,7 +124,7 @@ pub(super) async fn lock_environment(
 
 /// Adds one to the version of each named environment (already locked by
 /// this transaction) and returns the new versions, in creation order.
-pub(super) async fn bump(
+async fn bump(
     conn: &mut PgConnection,
     project: &str,
     environments: &[String],
@@ -159,7 +159,7 @@ pub(super) fn reached(environment: &EnvironmentRecord) -> EnvironmentVersion {
 }
 
 /// The keys of environment records, for [`bump`].
-pub(super) fn keys(environments: &[EnvironmentRecord]) -> Vec<String> {
+fn keys(environments: &[EnvironmentRecord]) -> Vec<String> {
     environments
         .iter()
         .map(|e| e.environment.key.clone())
