@@ -98,13 +98,18 @@ impl TestServer {
             last_used_at: None,
             revoked_at: None,
         };
-        let stored = self.store.create_token(&record, &self.meta()).await.unwrap();
+        let stored = self
+            .store
+            .create_token(&record, &self.meta())
+            .await
+            .unwrap();
         self.auth.keys().issue_token(&stored).unwrap()
     }
 
     /// An SDK key for one environment of a project.
     pub async fn sdk_key(&self, project: &str, environment: &str) -> String {
-        self.token(TokenKind::Sdk, None, Some(project), &[environment]).await
+        self.token(TokenKind::Sdk, None, Some(project), &[environment])
+            .await
     }
 
     /// A request to `path` (under the server) with `bearer`, if any.
@@ -118,12 +123,19 @@ impl TestServer {
 
     /// GET as the admin.
     pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path, Some(&self.admin)).send().await.unwrap()
+        self.request(Method::GET, path, Some(&self.admin))
+            .send()
+            .await
+            .unwrap()
     }
 
     /// A JSON body request as `bearer`.
     pub async fn send(&self, method: Method, path: &str, bearer: &str, body: &Value) -> Response {
-        self.request(method, path, Some(bearer)).json(body).send().await.unwrap()
+        self.request(method, path, Some(bearer))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 }
 
@@ -134,9 +146,8 @@ pub async fn json(response: Response) -> (u16, Value) {
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-            panic!("not JSON: {}", String::from_utf8_lossy(&bytes))
-        })
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
     };
     (status, body)
 }
