@@ -11,6 +11,7 @@ use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 use tokio::net::TcpListener;
 use vexil_server::auth::{AuthState, Clock, SystemClock};
+use vexil_server::snapshots::SnapshotCache;
 use vexil_server::store::sqlite::SqliteStore;
 use vexil_server::store::{Role, Store, TokenKind, TokenRecord, UserRecord, WriteMeta};
 use vexil_server::{AppState, app};
@@ -21,6 +22,8 @@ pub struct TestServer {
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
     pub auth: AuthState,
+    /// The server's snapshot cache, for tests to invalidate or poll it.
+    pub snapshots: SnapshotCache,
     /// A session of the admin `admin`.
     pub admin: String,
 }
@@ -34,6 +37,7 @@ impl TestServer {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let auth = AuthState::new(keys, Arc::clone(&store), clock);
         let state = AppState::new(Arc::clone(&store), auth.clone());
+        let snapshots = state.snapshots.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -44,6 +48,7 @@ impl TestServer {
             client: reqwest::Client::new(),
             store,
             auth,
+            snapshots,
             admin: String::new(),
         };
         server.admin = server.user("admin", Role::Admin).await;
@@ -98,13 +103,18 @@ impl TestServer {
             last_used_at: None,
             revoked_at: None,
         };
-        let stored = self.store.create_token(&record, &self.meta()).await.unwrap();
+        let stored = self
+            .store
+            .create_token(&record, &self.meta())
+            .await
+            .unwrap();
         self.auth.keys().issue_token(&stored).unwrap()
     }
 
     /// An SDK key for one environment of a project.
     pub async fn sdk_key(&self, project: &str, environment: &str) -> String {
-        self.token(TokenKind::Sdk, None, Some(project), &[environment]).await
+        self.token(TokenKind::Sdk, None, Some(project), &[environment])
+            .await
     }
 
     /// A request to `path` (under the server) with `bearer`, if any.
@@ -118,12 +128,19 @@ impl TestServer {
 
     /// GET as the admin.
     pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path, Some(&self.admin)).send().await.unwrap()
+        self.request(Method::GET, path, Some(&self.admin))
+            .send()
+            .await
+            .unwrap()
     }
 
     /// A JSON body request as `bearer`.
     pub async fn send(&self, method: Method, path: &str, bearer: &str, body: &Value) -> Response {
-        self.request(method, path, Some(bearer)).json(body).send().await.unwrap()
+        self.request(method, path, Some(bearer))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 }
 
@@ -134,9 +151,8 @@ pub async fn json(response: Response) -> (u16, Value) {
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-            panic!("not JSON: {}", String::from_utf8_lossy(&bytes))
-        })
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
     };
     (status, body)
 }
