@@ -133,15 +133,22 @@ impl AuthState {
     }
 
     /// Verified claims usable here; `subject` is set as soon as the
-    /// signature is known to be ours, so later refusals can name it.
+    /// signature is known to be ours, so later refusals can name it. A
+    /// token seen before is not decoded again (see [`super::AuthCache`]);
+    /// its times are checked again.
     fn claims(
         &self,
         token: &str,
         accept: &[Audience],
         now: OffsetDateTime,
         subject: &mut Option<String>,
-    ) -> Result<Claims, AuthError> {
-        let claims = self.keys.decode(token)?;
+    ) -> Result<Arc<Claims>, AuthError> {
+        let claims = match self.cache.verified(token) {
+            Some(claims) => claims,
+            None => self
+                .cache
+                .put_verified(token, self.keys.decode(token)?, now),
+        };
         *subject = Some(claims.subject());
         check_use(&claims, accept, now)?;
         Ok(claims)
