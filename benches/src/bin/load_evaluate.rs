@@ -104,6 +104,17 @@ struct Started {
 
 fn main() {
     let args = Args::parse();
+    match run(&args) {
+        Ok(report) => report.print(&args),
+        Err(err) => {
+            eprintln!("load_evaluate: {err}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Starts the server on its own runtime, drives it, stops it, and cleans up.
+fn run(args: &Args) -> Result<Report, String> {
     let dir = std::env::temp_dir().join(format!(
         "vexil-load-{}-{}",
         std::process::id(),
@@ -124,7 +135,9 @@ fn main() {
             .expect("server runtime");
         runtime.block_on(serve(server_dir, shape, writes, started_tx, stop_rx));
     });
-    let started = started_rx.recv().expect("the server did not start");
+    let started = started_rx
+        .recv()
+        .map_err(|_| "the server did not start".to_owned())?;
 
     let client = if args.client_threads > 1 {
         tokio::runtime::Builder::new_multi_thread()
@@ -137,19 +150,14 @@ fn main() {
             .enable_all()
             .build()
     }
-    .expect("client runtime");
-    let report = client.block_on(drive(&args, &started));
+    .map_err(|e| e.to_string())?;
+    let report = client.block_on(drive(args, &started));
     let _ = stop_tx.send(());
-    server.join().expect("server thread");
+    server
+        .join()
+        .map_err(|_| "the server thread panicked".to_owned())?;
     let _ = std::fs::remove_dir_all(&dir);
-
-    match report {
-        Ok(report) => report.print(&args),
-        Err(err) => {
-            eprintln!("load_evaluate: {err}");
-            std::process::exit(1);
-        }
-    }
+    report
 }
 
 /// The server: store, flag, credentials, then `app()` until told to stop.
@@ -410,6 +418,15 @@ async fn drive(args: &Args, started: &Started) -> Result<Report, String> {
     let measure_from = start + Duration::from_secs_f64(args.warmup);
     let until = measure_from + Duration::from_secs_f64(args.duration);
 
+    if args.mode == Mode::Toggle {
+        let status = probe(started.addr, &uri, &bearer, bodies[0].clone()).await?;
+        if status == hyper::StatusCode::NOT_FOUND {
+            return Err(format!(
+                "{path} answered 404: this build has no toggle endpoint yet \
+                 (the flag write handlers arrive on another branch)"
+            ));
+        }
+    }
     let cpu = tokio::spawn(async move {
         tokio::time::sleep_until(measure_from.into()).await;
         let before = (cpu_time("server"), cpu_time(""));
@@ -463,6 +480,30 @@ fn cpu_time(prefix: &str) -> u64 {
         .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
         .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
         .sum()
+}
+
+/// One request on its own connection: its status.
+async fn probe(
+    addr: SocketAddr,
+    uri: &str,
+    bearer: &str,
+    body: Bytes,
+) -> Result<hyper::StatusCode, String> {
+    let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    let request = Request::post(uri)
+        .header(AUTHORIZATION, bearer)
+        .header(CONTENT_TYPE, "application/json")
+        .body(Full::new(body))
+        .map_err(|e| e.to_string())?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(response.status())
 }
 
 fn histogram() -> Histogram<u64> {
@@ -532,4 +573,33 @@ async fn connection(
         }
     }
     Ok(measured)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_run_gets_only_successes() {
+        let args = Args::parse_from([
+            "load_evaluate",
+            "--connections",
+            "2",
+            "--duration",
+            "0.3",
+            "--warmup",
+            "0.1",
+            "--store-writes-per-sec",
+            "20",
+        ]);
+        let report = run(&args).unwrap();
+        assert!(report.latencies.len() > 10, "{}", report.latencies.len());
+        assert_eq!(report.errors, 0, "{:?}", report.first_error);
+    }
+
+    #[test]
+    fn durations_print_in_microseconds_or_milliseconds() {
+        assert_eq!(format_ns(412_000), "412 µs");
+        assert_eq!(format_ns(4_180_000), "4.18 ms");
+    }
 }
