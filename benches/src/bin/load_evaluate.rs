@@ -9,7 +9,7 @@
 //! merged).
 //!
 //! ```sh
-//! cargo run --release -p vexil-benches --bin load_evaluate -- --connections 64 --duration 10
+//! cargo run --release -p vexil-benches --bin load_evaluate -- --connections 32 --duration 10
 //! cargo run --release -p vexil-benches --bin load_evaluate -- --mode toggle --connections 4
 //! ```
 //!
@@ -60,7 +60,7 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Shape::FiveRules)]
     shape: Shape,
     /// Concurrent keep-alive connections, each sending one request at a time.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 32)]
     connections: usize,
     /// Seconds measured.
     #[arg(long, default_value_t = 10.0)]
