@@ -24,7 +24,8 @@
 //! load and compile rather than each doing their own. Compiling runs on
 //! the blocking pool (10 000 flags take ~25 ms). When the store fails and
 //! an older snapshot is at hand, it is served with a warning rather than
-//! failing every SDK.
+//! failing every SDK, and for [`RETRY_AFTER`] without asking the store
+//! again (an outage must not queue every request behind a failing query).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -44,6 +45,11 @@ use crate::store::{Store, StoreError, StoreResult};
 /// How often replicas poll environment versions unless configured
 /// otherwise (`--poll-interval-ms`).
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(3);
+
+/// After a reload failed and the last snapshot was served instead, reads
+/// serve it without asking the store again for this long, so an outage
+/// does not queue every request behind a failing query.
+pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// At most this many compile errors are logged per snapshot version (the
 /// count of the rest follows), so one bad import cannot flood the log.
@@ -147,6 +153,9 @@ struct Slot {
     /// The version whose compile errors were logged, so a reload of the
     /// same version does not log them again.
     logged: AtomicU64,
+    /// Set when a reload failed and the last snapshot stood in: until
+    /// then, reads take the last snapshot without trying again.
+    retry_at: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Slot {
@@ -154,6 +163,19 @@ impl Slot {
     fn fresh(&self) -> Option<Arc<CachedSnapshot>> {
         let current = self.current.load_full()?;
         (current.generation == self.generation.load(Ordering::Acquire)).then_some(current)
+    }
+
+    /// The last snapshot, while a failed reload's back-off lasts.
+    fn backing_off(&self) -> Option<Arc<CachedSnapshot>> {
+        let retry_at = *self.retry_at.lock().unwrap_or_else(PoisonError::into_inner);
+        match retry_at {
+            Some(at) if tokio::time::Instant::now() < at => self.current.load_full(),
+            _ => None,
+        }
+    }
+
+    fn set_retry_at(&self, at: Option<tokio::time::Instant>) {
+        *self.retry_at.lock().unwrap_or_else(PoisonError::into_inner) = at;
     }
 }
 
@@ -174,7 +196,7 @@ impl SnapshotCache {
     /// since. `NotFound` when the environment does not exist.
     pub async fn get(&self, project: &str, environment: &str) -> StoreResult<Arc<CachedSnapshot>> {
         if let Some(slot) = self.existing_slot(project, environment) {
-            if let Some(snapshot) = slot.fresh() {
+            if let Some(snapshot) = slot.fresh().or_else(|| slot.backing_off()) {
                 return Ok(snapshot);
             }
             return self.load(&slot, project, environment, None).await;
@@ -341,7 +363,7 @@ impl SnapshotCache {
         let _loading = slot.load.lock().await;
         match at_least {
             None => {
-                if let Some(snapshot) = slot.fresh() {
+                if let Some(snapshot) = slot.fresh().or_else(|| slot.backing_off()) {
                     return Ok(snapshot);
                 }
             }
@@ -365,6 +387,7 @@ impl SnapshotCache {
                     Some(stale) => {
                         warn!(%project, %environment, version = stale.version, error = %err,
                             "could not load the snapshot; serving the last one");
+                        slot.set_retry_at(Some(tokio::time::Instant::now() + RETRY_AFTER));
                         Ok(stale)
                     }
                     None => Err(err),
@@ -387,6 +410,7 @@ impl SnapshotCache {
         });
         self.log_errors(slot, &compiled);
         slot.current.store(Some(Arc::clone(&compiled)));
+        slot.set_retry_at(None);
         let _ = self.inner.installed.send(Installed {
             project: project.to_owned(),
             environment: environment.to_owned(),

@@ -113,21 +113,31 @@ async fn a_failing_store_is_covered_by_the_last_snapshot() {
     cache.get("default", "production").await.unwrap();
     store.failing.store(true, Ordering::SeqCst);
     cache.invalidate("default", "production");
+    tokio::time::pause();
     let stale = cache.get("default", "production").await.unwrap();
     assert_eq!(stale.version(), 1, "the last snapshot, with a warning");
+    let reads = store.reads.load(Ordering::SeqCst);
+    // For a while, reads take it without asking the failing store again.
+    for _ in 0..10 {
+        cache.get("default", "production").await.unwrap();
+    }
+    assert_eq!(store.reads.load(Ordering::SeqCst), reads);
+    tokio::time::advance(RETRY_AFTER).await;
+    cache.get("default", "production").await.unwrap();
+    assert_eq!(store.reads.load(Ordering::SeqCst), reads + 1, "tried again");
     assert!(cache.poll_once().await.is_err());
     assert!(matches!(
         cache.get("default", "staging").await,
         Err(StoreError::Database(_))
     ));
+
     store.failing.store(false, Ordering::SeqCst);
     store.put("default", snapshot(2, "off"));
+    tokio::time::advance(RETRY_AFTER).await;
     let fresh = cache.get("default", "production").await.unwrap();
-    assert_eq!(
-        fresh.version(),
-        2,
-        "still due for a reload once the store is back"
-    );
+    assert_eq!(fresh.version(), 2, "reloaded once the store is back");
+    let again = cache.get("default", "production").await.unwrap();
+    assert!(Arc::ptr_eq(&fresh, &again), "and fresh from then on");
 }
 
 #[tokio::test]
