@@ -139,6 +139,7 @@ pub struct ContextSchema {
         (status = 404, description = "The key's environment no longer exists", body = ErrorBody),
         (status = 415, description = "Not `application/json`", body = ErrorBody),
         (status = 422, description = "Unknown fields, no `context`, or a context without `key`", body = ErrorBody),
+        (status = 500, description = "A failure on Vexil's side (logged, not shown)", body = ErrorBody),
     )
 )]
 async fn evaluate(
@@ -186,6 +187,7 @@ async fn evaluate(
             headers(("ETag" = String, description = "The version, quoted"))),
         (status = 401, description = "No SDK key, or an invalid, expired or revoked one", body = ErrorBody),
         (status = 404, description = "The key's environment no longer exists", body = ErrorBody),
+        (status = 500, description = "A failure on Vexil's side (logged, not shown)", body = ErrorBody),
     )
 )]
 async fn snapshot(

@@ -76,6 +76,7 @@ pub struct ExplainRequest {
         (status = 404, description = "No such project or environment", body = ErrorBody),
         (status = 415, description = "Not `application/json`", body = ErrorBody),
         (status = 422, description = "Unknown fields, no `context`, or a context without `key`", body = ErrorBody),
+        (status = 500, description = "A failure on Vexil's side (logged, not shown)", body = ErrorBody),
     )
 )]
 async fn explain(
