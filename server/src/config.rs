@@ -93,6 +93,13 @@ pub struct ServeConfig {
     /// stored.
     #[arg(long, env = "VEXIL_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<Secret>,
+    /// How often, in milliseconds, this replica reads every environment's
+    /// version to pick up changes other replicas committed (its own writes
+    /// apply at once). A lower value spreads changes faster and costs one
+    /// small query per interval.
+    #[arg(long, env = "VEXIL_POLL_INTERVAL_MS", default_value_t = 3000,
+        value_parser = clap::value_parser!(u64).range(10..))]
+    pub poll_interval_ms: u64,
 }
 
 impl ServeConfig {
@@ -107,7 +114,13 @@ impl ServeConfig {
             redis_url: None,
             admin_username: None,
             admin_password: None,
+            poll_interval_ms: 3000,
         }
+    }
+
+    /// [`ServeConfig::poll_interval_ms`] as a duration.
+    pub fn poll_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.poll_interval_ms)
     }
 }
 
@@ -219,6 +232,14 @@ mod tests {
         assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(config.storage.data_dir, PathBuf::from("./data"));
         assert!(config.storage.database_url.is_none());
+        assert_eq!(
+            config.poll_interval(),
+            crate::snapshots::DEFAULT_POLL_INTERVAL
+        );
+        assert_eq!(
+            ServeConfig::new("./data").poll_interval_ms,
+            config.poll_interval_ms
+        );
     }
 
     #[test]

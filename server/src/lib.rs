@@ -22,6 +22,9 @@
 //! - `metrics`: Prometheus `/metrics` and the middleware that counts and
 //!   times requests by route.
 //! - `shutdown`: SIGINT/SIGTERM as a future.
+//! - `snapshots`: [`snapshots::SnapshotCache`], the replica's compiled
+//!   snapshots per environment (what evaluation reads), kept fresh by
+//!   write handlers' invalidations and a version poller.
 //! - `state`: [`AppState`], the cloneable state handlers borrow parts of.
 //! - `storage`: opening the configured database (SQLite by default,
 //!   PostgreSQL by URL) with its migrations applied.
@@ -38,6 +41,7 @@ mod health;
 mod home;
 pub mod metrics;
 pub mod shutdown;
+pub mod snapshots;
 pub mod state;
 pub mod storage;
 pub mod store;
@@ -118,18 +122,30 @@ pub async fn launch(
         auth::AuthState::new(keys, store, clock),
     );
     let readiness = state.readiness.clone();
+    let (stop_poller, poller_stopped) = tokio::sync::oneshot::channel::<()>();
+    let snapshots = state.snapshots.clone();
+    let poll_every = config.poll_interval();
+    let poller = tokio::spawn(async move {
+        snapshots
+            .run_poller(poll_every, async {
+                let _ = poller_stopped.await;
+            })
+            .await;
+    });
     let app = app(state);
 
     info!(%addr, "vexil listening on http://{addr}/");
     readiness.set(true);
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             readiness.set(false);
             info!("draining: no new connections, finishing in-flight requests");
         })
-        .await
-        .map_err(ServerError::Serve)?;
+        .await;
+    let _ = stop_poller.send(());
+    let _ = poller.await;
+    served.map_err(ServerError::Serve)?;
     info!("vexil stopped");
     Ok(())
 }
@@ -148,6 +164,9 @@ pub fn app(state: AppState) -> Router {
         api::users::Doc::openapi(),
         api::account::Doc::openapi(),
         api::tokens::Doc::openapi(),
+        api::evaluate::Doc::openapi(),
+        api::explain::Doc::openapi(),
+        api::ofrep::Doc::openapi(),
     ]);
     Router::new()
         .merge(api::login::router())
@@ -161,6 +180,9 @@ pub fn app(state: AppState) -> Router {
         .merge(api::users::router())
         .merge(api::account::router())
         .merge(api::tokens::router())
+        .merge(api::evaluate::router())
+        .merge(api::explain::router())
+        .merge(api::ofrep::router())
         .merge(health::router())
         .merge(home::router())
         .merge(api::openapi::router(docs))
@@ -169,6 +191,10 @@ pub fn app(state: AppState) -> Router {
         // with 413 in the one error shape.
         .layer(axum::extract::DefaultBodyLimit::max(
             api::json::MAX_BODY_BYTES,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.snapshots.clone(),
+            snapshots::invalidate_after_write,
         ))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())

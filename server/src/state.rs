@@ -9,6 +9,7 @@ use axum::extract::FromRef;
 
 use crate::auth::AuthState;
 use crate::metrics::Metrics;
+use crate::snapshots::SnapshotCache;
 use crate::store::Store;
 
 /// Shared by every request.
@@ -22,6 +23,9 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Signing keys, the clock, and the token cache the auth extractors use.
     pub auth: AuthState,
+    /// Compiled snapshots per environment, so evaluation never waits on
+    /// the database; write handlers invalidate it after committing.
+    pub snapshots: SnapshotCache,
 }
 
 impl AppState {
@@ -30,6 +34,7 @@ impl AppState {
         AppState {
             readiness: Readiness::default(),
             metrics: Metrics::install(),
+            snapshots: SnapshotCache::new(Arc::clone(&store)),
             store,
             auth,
         }
@@ -68,5 +73,11 @@ impl FromRef<AppState> for AuthState {
 impl FromRef<AppState> for Arc<dyn Store> {
     fn from_ref(state: &AppState) -> Self {
         Arc::clone(&state.store)
+    }
+}
+
+impl FromRef<AppState> for SnapshotCache {
+    fn from_ref(state: &AppState) -> Self {
+        state.snapshots.clone()
     }
 }

@@ -51,6 +51,11 @@ where
 /// Parses a body: a syntax error is a 400, a document of the wrong shape a
 /// 422 with the JSON pointer of the offending value.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Most bodies are fine: parse them without tracking the path, which
+    // costs a third of the parse; only a failure is parsed again to say where.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     let value = match parsed {

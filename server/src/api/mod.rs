@@ -10,6 +10,10 @@
 //! - `query`: the query-string extractor (400 in the one shape).
 //! - `openapi`: the merged OpenAPI document and the `/api/docs` page.
 //! - `login`: `POST /api/v1/auth/login`.
+//! - `evaluate`: `POST /api/v1/evaluate` and `GET /api/v1/snapshot`, with
+//!   an SDK key, from the snapshot cache.
+//! - `explain`: `POST …/flags/{f}/environments/{e}/explain`.
+//! - `ofrep`: the OpenFeature Remote Evaluation Protocol under `/ofrep/v1`.
 //! - `paging`: `?page=&per_page=` of list endpoints.
 //! - `write`: `If-Match`, `X-Vexil-Reason` and `ETag` of writes.
 //! - `flag_schemas`: OpenAPI schemas of proto's flags, configs, segments and
@@ -31,10 +35,13 @@ pub mod changes;
 pub mod configs;
 pub mod environments;
 pub mod error;
+pub mod evaluate;
+pub mod explain;
 pub mod flag_schemas;
 pub mod flags;
 pub mod json;
 pub mod login;
+pub mod ofrep;
 pub mod openapi;
 pub mod paging;
 pub mod projects;

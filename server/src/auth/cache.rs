@@ -8,12 +8,20 @@
 //! (with a warning), so a database blip does not lock every SDK out.
 //! Ages are read from the injected clock, so tests move time instead of
 //! sleeping.
+//!
+//! It also remembers the claims of tokens whose signature checked out,
+//! keyed by the token itself: the same bytes verify the same way every
+//! time, so a key presented 30 000 times a second is decoded and its HMAC
+//! computed once. Expiry is still checked on every use, and revocation
+//! against the (briefly cached) stored record; only tokens we signed get
+//! in, so the map cannot be flooded with garbage.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use time::{Duration, OffsetDateTime};
 
+use super::Claims;
 use crate::store::{TokenRecord, UserRecord};
 
 /// How long a looked-up token or user is trusted without asking the store.
@@ -53,6 +61,9 @@ pub struct AuthCache {
     tokens: Mutex<HashMap<String, Entry<TokenRecord>>>,
     users: Mutex<HashMap<String, Entry<UserRecord>>>,
     touched: Mutex<HashMap<String, OffsetDateTime>>,
+    /// Claims of verified tokens, by token. Hashed with foldhash: keys are
+    /// tokens we signed, so nobody can choose colliding ones.
+    verified: Mutex<HashMap<String, Arc<Claims>, foldhash::quality::RandomState>>,
 }
 
 impl Default for AuthCache {
@@ -68,7 +79,35 @@ impl AuthCache {
             tokens: Mutex::default(),
             users: Mutex::default(),
             touched: Mutex::default(),
+            verified: Mutex::default(),
         }
+    }
+
+    /// The claims of `token` if it was verified before.
+    pub(crate) fn verified(&self, token: &str) -> Option<Arc<Claims>> {
+        lock(&self.verified).get(token).cloned()
+    }
+
+    /// Remembers the claims of a token that was just verified. Above
+    /// [`PRUNE_ABOVE`] tokens, expired ones are dropped first (and all of
+    /// them if that is not enough).
+    pub(crate) fn put_verified(
+        &self,
+        token: &str,
+        claims: Claims,
+        now: OffsetDateTime,
+    ) -> Arc<Claims> {
+        let claims = Arc::new(claims);
+        let mut verified = lock(&self.verified);
+        if verified.len() > PRUNE_ABOVE {
+            let now = now.unix_timestamp();
+            verified.retain(|_, claims| claims.exp > now);
+            if verified.len() > PRUNE_ABOVE {
+                verified.clear();
+            }
+        }
+        verified.insert(token.to_owned(), Arc::clone(&claims));
+        claims
     }
 
     /// Forgets a token, so its next use reads the store: call it after
@@ -206,6 +245,37 @@ mod tests {
         cache.put_token(api_token("t1"), T0);
         cache.invalidate_token("t1");
         assert!(matches!(cache.token("t1", T0), Cached::Miss));
+    }
+
+    fn claims(jti: &str, exp: OffsetDateTime) -> Claims {
+        Claims {
+            sub: jti.into(),
+            jti: jti.into(),
+            iss: "vexil".into(),
+            aud: "vexil:sdk".into(),
+            iat: T0.unix_timestamp(),
+            exp: exp.unix_timestamp(),
+            nbf: None,
+            kind: crate::auth::ClaimKind::Sdk,
+            role: None,
+            project: Some("default".into()),
+            env: Some(crate::auth::EnvClaim::One("production".into())),
+        }
+    }
+
+    #[test]
+    fn verified_tokens_are_pruned_by_expiry_past_the_limit() {
+        let cache = AuthCache::default();
+        let later = T0 + Duration::hours(1);
+        for i in 0..PRUNE_ABOVE {
+            cache.put_verified(&format!("expired-{i}"), claims("k", T0), T0);
+        }
+        cache.put_verified("live", claims("k", later), T0);
+        assert_eq!(lock(&cache.verified).len(), PRUNE_ABOVE + 1);
+        cache.put_verified("next", claims("k", later), T0 + Duration::seconds(1));
+        assert_eq!(lock(&cache.verified).len(), 2, "only the live ones stay");
+        assert!(cache.verified("live").is_some());
+        assert!(cache.verified("expired-0").is_none());
     }
 
     #[test]

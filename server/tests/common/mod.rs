@@ -11,6 +11,7 @@ use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 use tokio::net::TcpListener;
 use vexil_server::auth::{AuthState, Clock, SystemClock};
+use vexil_server::snapshots::SnapshotCache;
 use vexil_server::store::sqlite::SqliteStore;
 use vexil_server::store::{Role, Store, TokenKind, TokenRecord, UserRecord, WriteMeta};
 use vexil_server::{AppState, app};
@@ -21,6 +22,8 @@ pub struct TestServer {
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
     pub auth: AuthState,
+    /// The server's snapshot cache, for tests to invalidate or poll it.
+    pub snapshots: SnapshotCache,
     /// A session of the admin `admin`.
     pub admin: String,
 }
@@ -34,6 +37,7 @@ impl TestServer {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let auth = AuthState::new(keys, Arc::clone(&store), clock);
         let state = AppState::new(Arc::clone(&store), auth.clone());
+        let snapshots = state.snapshots.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -44,6 +48,7 @@ impl TestServer {
             client: reqwest::Client::new(),
             store,
             auth,
+            snapshots,
             admin: String::new(),
         };
         server.admin = server.user("admin", Role::Admin).await;

@@ -737,6 +737,10 @@ async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
     let session = f.session("vic");
     let api = f.token("t-staging");
     f.revoke("k-prod").await;
+    // A callsite first hit on another test's thread while this subscriber
+    // was being registered can cache "no subscriber is interested"; ask
+    // every callsite again now that it is.
+    tracing::callsite::rebuild_interest_cache();
     let _ = extract::<SdkKey>(&f.state, bearer(&key)).await;
     let _ = extract::<Principal>(&f.state, bearer(&key)).await;
     let _ = extract::<Principal>(&f.state, header(AUTHORIZATION, "Basic c2VjcmV0")).await;
@@ -776,4 +780,26 @@ async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
     for token in [&key, &session, &api] {
         assert!(!logs.contains(token.rsplit('.').next().unwrap()));
     }
+}
+
+#[tokio::test]
+async fn verified_tokens_are_remembered_byte_for_byte() {
+    let f = fixture();
+    let key = f.token("k-prod");
+    assert!(f.state.cache().verified(&key).is_none());
+    extract::<SdkKey>(&f.state, bearer(&key)).await.unwrap();
+    let remembered = f.state.cache().verified(&key).expect("remembered");
+    assert_eq!(remembered.jti, "k-prod");
+    extract::<SdkKey>(&f.state, bearer(&key)).await.unwrap();
+
+    // One character of the signature changed: checked on its own, refused,
+    // and not remembered.
+    let at = key.len() - 10;
+    let swapped = if &key[at..=at] == "A" { "B" } else { "A" };
+    let forged = format!("{}{swapped}{}", &key[..at], &key[at + 1..]);
+    assert_eq!(
+        refused(extract::<SdkKey>(&f.state, bearer(&forged)).await),
+        unauthorized("invalid token: signature does not match")
+    );
+    assert!(f.state.cache().verified(&forged).is_none());
 }

@@ -1,0 +1,235 @@
+//! A store that holds only snapshots, in memory and without I/O, so the
+//! poller's tests can run on tokio's paused clock (a real database's
+//! worker threads would let the paused clock race past its timeouts).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
+
+use crate::store::*;
+
+#[derive(Debug, Default)]
+pub(super) struct FakeStore {
+    snapshots: Mutex<HashMap<(String, String), Snapshot>>,
+    /// How many times `snapshot` was called.
+    pub reads: AtomicUsize,
+    /// Makes every read fail as a database outage would.
+    pub failing: AtomicBool,
+}
+
+impl FakeStore {
+    /// Stores (or replaces) an environment's snapshot.
+    pub fn put(&self, project: &str, snapshot: Snapshot) {
+        self.snapshots
+            .lock()
+            .unwrap()
+            .insert((project.into(), snapshot.environment.clone()), snapshot);
+    }
+
+    fn check(&self) -> StoreResult<()> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StoreError::Database(sqlx::Error::PoolTimedOut));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for FakeStore {
+    async fn environment_versions(&self) -> StoreResult<Vec<(String, String, u64)>> {
+        self.check()?;
+        let snapshots = self.snapshots.lock().unwrap();
+        Ok(snapshots
+            .iter()
+            .map(|((p, e), s)| (p.clone(), e.clone(), s.version))
+            .collect())
+    }
+    async fn snapshot(&self, project: &str, environment: &str) -> StoreResult<Snapshot> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        // Let concurrent callers pile up behind this load.
+        tokio::task::yield_now().await;
+        self.check()?;
+        let key = (project.to_owned(), environment.to_owned());
+        self.snapshots
+            .lock()
+            .unwrap()
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound(format!("environment {environment}")))
+    }
+    async fn ping(&self) -> StoreResult<()> {
+        unimplemented!()
+    }
+    async fn secret(&self, _: &str, _: &(dyn Fn() -> String + Send + Sync)) -> StoreResult<String> {
+        unimplemented!()
+    }
+    async fn list_projects(&self) -> StoreResult<Vec<ProjectRecord>> {
+        unimplemented!()
+    }
+    async fn get_project(&self, _: &str) -> StoreResult<ProjectRecord> {
+        unimplemented!()
+    }
+    async fn create_project(
+        &self,
+        _: &Project,
+        _: &[Environment],
+        _: &WriteMeta,
+    ) -> StoreResult<ProjectRecord> {
+        unimplemented!()
+    }
+    async fn update_project(&self, _: &Project, _: &WriteMeta) -> StoreResult<ProjectRecord> {
+        unimplemented!()
+    }
+    async fn delete_project(&self, _: &str, _: &WriteMeta) -> StoreResult<()> {
+        unimplemented!()
+    }
+    async fn list_environments(&self, _: &str) -> StoreResult<Vec<EnvironmentRecord>> {
+        unimplemented!()
+    }
+    async fn get_environment(&self, _: &str, _: &str) -> StoreResult<EnvironmentRecord> {
+        unimplemented!()
+    }
+    async fn create_environment(
+        &self,
+        _: &str,
+        _: &Environment,
+        _: &WriteMeta,
+    ) -> StoreResult<EnvironmentRecord> {
+        unimplemented!()
+    }
+    async fn update_environment(
+        &self,
+        _: &str,
+        _: &Environment,
+        _: &WriteMeta,
+    ) -> StoreResult<EnvironmentRecord> {
+        unimplemented!()
+    }
+    async fn delete_environment(&self, _: &str, _: &str, _: &WriteMeta) -> StoreResult<()> {
+        unimplemented!()
+    }
+    async fn list_flags(&self, _: &str, _: &FlagFilter) -> StoreResult<Paged<FlagRecord>> {
+        unimplemented!()
+    }
+    async fn get_flag(&self, _: &str, _: &str) -> StoreResult<FlagRecord> {
+        unimplemented!()
+    }
+    async fn create_flag(
+        &self,
+        _: &str,
+        _: &Flag,
+        _: &[(String, FlagConfig)],
+        _: &WriteMeta,
+    ) -> StoreResult<FlagRecord> {
+        unimplemented!()
+    }
+    async fn update_flag(&self, _: &str, _: &Flag, _: &WriteMeta) -> StoreResult<FlagRecord> {
+        unimplemented!()
+    }
+    async fn set_flag_archived(
+        &self,
+        _: &str,
+        _: &str,
+        _: bool,
+        _: &WriteMeta,
+    ) -> StoreResult<FlagRecord> {
+        unimplemented!()
+    }
+    async fn delete_flag(&self, _: &str, _: &str, _: &WriteMeta) -> StoreResult<()> {
+        unimplemented!()
+    }
+    async fn get_flag_config(&self, _: &str, _: &str, _: &str) -> StoreResult<FlagConfig> {
+        unimplemented!()
+    }
+    async fn list_flag_configs(&self, _: &str, _: &str) -> StoreResult<Vec<(String, FlagConfig)>> {
+        unimplemented!()
+    }
+    async fn put_flag_config(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: &FlagConfig,
+        _: &WriteMeta,
+    ) -> StoreResult<FlagConfig> {
+        unimplemented!()
+    }
+    async fn set_flag_enabled(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: bool,
+        _: &WriteMeta,
+    ) -> StoreResult<FlagConfig> {
+        unimplemented!()
+    }
+    async fn list_segments(&self, _: &str) -> StoreResult<Vec<SegmentRecord>> {
+        unimplemented!()
+    }
+    async fn get_segment(&self, _: &str, _: &str) -> StoreResult<SegmentRecord> {
+        unimplemented!()
+    }
+    async fn create_segment(
+        &self,
+        _: &str,
+        _: &Segment,
+        _: &WriteMeta,
+    ) -> StoreResult<SegmentRecord> {
+        unimplemented!()
+    }
+    async fn update_segment(
+        &self,
+        _: &str,
+        _: &Segment,
+        _: &WriteMeta,
+    ) -> StoreResult<SegmentRecord> {
+        unimplemented!()
+    }
+    async fn delete_segment(&self, _: &str, _: &str, _: &WriteMeta) -> StoreResult<()> {
+        unimplemented!()
+    }
+    async fn list_changes(&self, _: Option<&str>, _: &ChangeFilter) -> StoreResult<Paged<Change>> {
+        unimplemented!()
+    }
+    async fn changes_since(&self, _: &str, _: &str, _: u64) -> StoreResult<Vec<(u64, Change)>> {
+        unimplemented!()
+    }
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+        unimplemented!()
+    }
+    async fn get_user(&self, _: &str) -> StoreResult<UserRecord> {
+        unimplemented!()
+    }
+    async fn count_users(&self) -> StoreResult<u64> {
+        unimplemented!()
+    }
+    async fn create_user(&self, _: &UserRecord, _: &WriteMeta) -> StoreResult<UserRecord> {
+        unimplemented!()
+    }
+    async fn update_user(&self, _: &UserRecord, _: &WriteMeta) -> StoreResult<UserRecord> {
+        unimplemented!()
+    }
+    async fn delete_user(&self, _: &str, _: &WriteMeta) -> StoreResult<()> {
+        unimplemented!()
+    }
+    async fn create_token(&self, _: &TokenRecord, _: &WriteMeta) -> StoreResult<TokenRecord> {
+        unimplemented!()
+    }
+    async fn get_token(&self, _: &str) -> StoreResult<TokenRecord> {
+        unimplemented!()
+    }
+    async fn list_tokens(&self, _: &TokenFilter) -> StoreResult<Vec<TokenRecord>> {
+        unimplemented!()
+    }
+    async fn revoke_token(&self, _: &str, _: &WriteMeta) -> StoreResult<TokenRecord> {
+        unimplemented!()
+    }
+    async fn touch_token(&self, _: &str, _: OffsetDateTime) -> StoreResult<()> {
+        unimplemented!()
+    }
+}
