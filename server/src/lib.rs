@@ -186,7 +186,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(home::router())
         .merge(api::openapi::router(docs))
-        .merge(metrics::router(state.metrics.clone()))
+        .merge(metrics::router())
         // Bodies past the limit fail to buffer, which `api::Json` answers
         // with 413 in the one error shape.
         .layer(axum::extract::DefaultBodyLimit::max(

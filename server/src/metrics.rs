@@ -1,10 +1,11 @@
 //! Prometheus metrics at `/metrics`: requests by route and status, latency
-//! histograms by route, and the database pool.
+//! histograms by route, and the database pool (read when scraped).
 //!
 //! Routes are labelled by their template (`/api/v1/projects/{project}/flags`),
 //! never by the raw path, so label cardinality stays bounded whatever
 //! clients send.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -14,6 +15,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::state::AppState;
+use crate::store::Store;
 
 /// Seconds; from 100 µs (an evaluation) to 10 s (a stuck write).
 const LATENCY_BUCKETS: &[f64] = &[
@@ -64,16 +68,18 @@ impl Metrics {
 }
 
 /// `/metrics`.
-pub fn router<S>(metrics: Metrics) -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-{
-    Router::new()
-        .route("/metrics", get(render))
-        .with_state(metrics)
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(render))
 }
 
-async fn render(State(metrics): State<Metrics>) -> impl IntoResponse {
+async fn render(
+    State(metrics): State<Metrics>,
+    State(store): State<Arc<dyn Store>>,
+) -> impl IntoResponse {
+    let pool = store.pool_status();
+    metrics::gauge!("db_pool_connections").set(f64::from(pool.connections));
+    metrics::gauge!("db_pool_idle_connections").set(f64::from(pool.idle));
+    metrics::gauge!("db_pool_max_connections").set(f64::from(pool.max));
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],
         metrics.render(),

@@ -81,3 +81,9 @@ impl FromRef<AppState> for SnapshotCache {
         state.snapshots.clone()
     }
 }
+
+impl FromRef<AppState> for Metrics {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
+    }
+}

@@ -110,6 +110,13 @@ impl Store for FakeStore {
     async fn ping(&self) -> StoreResult<()> {
         self.check()
     }
+    fn pool_status(&self) -> crate::store::PoolStatus {
+        crate::store::PoolStatus {
+            connections: 0,
+            idle: 0,
+            max: 0,
+        }
+    }
 
     async fn secret(
         &self,

@@ -64,6 +64,13 @@ impl Store for FakeStore {
     async fn ping(&self) -> StoreResult<()> {
         unimplemented!()
     }
+    fn pool_status(&self) -> crate::store::PoolStatus {
+        crate::store::PoolStatus {
+            connections: 0,
+            idle: 0,
+            max: 0,
+        }
+    }
     async fn secret(&self, _: &str, _: &(dyn Fn() -> String + Send + Sync)) -> StoreResult<String> {
         unimplemented!()
     }

@@ -82,6 +82,17 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// How busy the database connection pool is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Open connections, idle or in use.
+    pub connections: u32,
+    /// Open connections nobody is using.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
 /// Everything the server stores. Implemented by [`sqlite::SqliteStore`] and
 /// [`postgres::PostgresStore`]; one scenario suite
 /// (`server/tests/store_scenarios/`) runs against both.
@@ -89,6 +100,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
+
+    /// The connection pool right now, for `/metrics`.
+    fn pool_status(&self) -> PoolStatus;
 
     /// A named secret shared by every replica (the JWT signing key): the
     /// stored value, or `generate()`'s, stored first if none was.

@@ -96,6 +96,14 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    fn pool_status(&self) -> crate::store::PoolStatus {
+        crate::store::PoolStatus {
+            connections: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
     async fn secret(
         &self,
         name: &str,
