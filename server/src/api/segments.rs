@@ -21,7 +21,7 @@ use super::flag_schemas::{SegmentPageSchema, SegmentRecordSchema, SegmentSchema}
 use super::json::Json;
 use super::paging::PageQuery;
 use super::query::Query;
-use super::resource::Created;
+use super::resource::{Created, page_of};
 use super::write::{Versioned, WriteOptions};
 use crate::auth::{AuthState, Principal};
 use crate::store::{Paged, SegmentRecord, Store};
@@ -73,23 +73,11 @@ async fn list_segments(
     Path(project): Path<String>,
     Query(paging): Query<PageQuery>,
 ) -> Result<axum::Json<Paged<SegmentRecord>>, ApiError> {
-    let page = paging.page()?;
+    paging.page()?; // a malformed page is a 400 before any lookup
     // A project has few segments (the store reads them all for every
     // snapshot anyway); the page is cut here.
     let all = store.list_segments(&project).await?;
-    let total = all.len() as u64;
-    let skip = (page.page as usize - 1).saturating_mul(page.per_page as usize);
-    let items = all
-        .into_iter()
-        .skip(skip)
-        .take(page.per_page as usize)
-        .collect();
-    Ok(axum::Json(Paged {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    }))
+    Ok(axum::Json(page_of(all, paging)?))
 }
 
 /// Creates a segment.
