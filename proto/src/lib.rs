@@ -16,6 +16,7 @@
 //! - `snapshot`: one environment's flags and segments at a version, and how a
 //!   patch is applied to it.
 //! - `wire`: the WebSocket frames between the server and SDKs.
+//! - `usage`: the evaluation counts SDKs report, for usage and stale flags.
 //! - `limits`: the size limits validation enforces.
 //! - `validate`: validation returning every problem at once, each with a JSON
 //!   pointer path: flags, configs (against [`References`]), segments,
@@ -36,6 +37,7 @@ pub mod operand;
 pub mod project;
 pub mod segment;
 pub mod snapshot;
+pub mod usage;
 pub mod validate;
 pub mod wire;
 
@@ -49,5 +51,6 @@ pub use flag::{
 pub use project::{Environment, Project};
 pub use segment::{Segment, SegmentRule};
 pub use snapshot::{PatchError, Snapshot, SnapshotFlag};
+pub use usage::{UsageCount, UsageReport};
 pub use validate::{Problem, References, ValidationErrors};
 pub use wire::{ClientMessage, Delete, Patch, ServerMessage, Upsert};
