@@ -5,10 +5,11 @@
 //! Writes here change one environment: they need an editor allowed in that
 //! environment (`require_env_write`, so a token limited to `staging` edits
 //! staging only), bump that environment's version alone, and answer with
-//! the config's new version as `ETag`. A config is validated against the
-//! environment as it is now (its snapshot: live flags and the project's
-//! segments), so a rule naming a missing segment, or a prerequisite on a
-//! missing or archived flag, is a 422.
+//! the config's new version as `ETag`. The store validates a config
+//! against the environment as its write transaction reads it (live flags
+//! and the project's segments), so a rule naming a missing segment, or a
+//! prerequisite on a missing or archived flag, is a 422 even when the
+//! segment or flag goes away while the request is in flight.
 
 use std::sync::Arc;
 
@@ -17,8 +18,7 @@ use axum::extract::{FromRef, FromRequest, Path, Request, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
-use vexil_proto::validate::validate_flag_config;
-use vexil_proto::{FlagConfig, Problem, Snapshot, ValidationErrors};
+use vexil_proto::{FlagConfig, Problem};
 
 use super::error::{ApiError, ErrorBody};
 use super::flag_schemas::FlagConfigSchema;
@@ -126,26 +126,21 @@ async fn put_config(
     principal.require_env_write(&project, &environment)?;
     let options = WriteOptions::from_headers(request.headers())?;
     let Json(config) = Json::<FlagConfig>::from_request(request, &()).await?;
-    // The store's order: not found, stale If-Match, archived; then what
-    // only makes sense for a writable flag, validation.
-    let definition = store.get_flag(&project, &flag).await?;
-    let current = store.get_flag_config(&project, &flag, &environment).await?;
-    options.check(current.version)?;
-    if definition.archived {
-        return Err(
-            StoreError::Refused(format!("flag {flag} is archived: restore it first")).into(),
-        );
-    }
-    let snapshot = store.snapshot(&project, &environment).await?;
-    if let Err(errors) = validate_flag_config(&flag, &definition.flag.variants, &config, &snapshot)
-    {
-        return Err(explain_archived(&*store, &project, &config, &snapshot, errors).await);
-    }
+    // The store checks, in its transaction and in this order: not found,
+    // stale If-Match, archived, then the config against the environment.
     let meta = options.meta(&principal, auth.now(), None);
-    let stored = store
+    match store
         .put_flag_config(&project, &flag, &environment, &config, &meta)
-        .await?;
-    Ok(Versioned(stored.version, stored))
+        .await
+    {
+        Err(StoreError::Invalid(problems)) => {
+            Err(explain_archived(&*store, &project, &config, problems).await)
+        }
+        result => {
+            let stored = result?;
+            Ok(Versioned(stored.version, stored))
+        }
+    }
 }
 
 /// Validation reports a prerequisite on an archived flag as a flag that
@@ -154,12 +149,11 @@ async fn explain_archived(
     store: &dyn Store,
     project: &str,
     config: &FlagConfig,
-    snapshot: &Snapshot,
-    errors: ValidationErrors,
+    mut problems: Vec<Problem>,
 ) -> ApiError {
-    let mut problems: Vec<Problem> = errors.0;
     for (i, prerequisite) in config.prerequisites.iter().enumerate() {
-        if snapshot.flag(&prerequisite.flag).is_some() {
+        let path = format!("/prerequisites/{i}/flag");
+        if !problems.iter().any(|p| p.path == path) {
             continue;
         }
         let archived = matches!(
@@ -169,7 +163,6 @@ async fn explain_archived(
         if !archived {
             continue;
         }
-        let path = format!("/prerequisites/{i}/flag");
         for problem in problems.iter_mut().filter(|p| p.path == path) {
             problem.problem = format!(
                 "flag `{}` is archived; restore it or remove this prerequisite",

@@ -151,6 +151,7 @@ impl From<StoreError> for ApiError {
                 "version conflict: If-Match was {expected}, the current version is {current}; reload and retry"
             )),
             StoreError::Refused(why) => ApiError::Conflict(why),
+            StoreError::Invalid(problems) => ApiError::Invalid(problems),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -1,9 +1,11 @@
 //! What a write checks before it changes anything, the same on every
-//! backend: the writer's `If-Match`, and the states of a flag or segment
-//! that refuse the write. A refused write changes nothing: the caller
-//! returns the error before its first statement that writes.
+//! backend: the writer's `If-Match`, the states of a flag or segment that
+//! refuse the write, and a replaced config against the environment as the
+//! write's transaction reads it. A refused write changes nothing: the
+//! caller returns the error before its first statement that writes.
 
-use vexil_proto::FlagConfig;
+use vexil_proto::validate::validate_flag_config;
+use vexil_proto::{FlagConfig, Snapshot};
 
 use super::{FlagRecord, StoreError, StoreResult, WriteMeta};
 
@@ -48,6 +50,20 @@ pub(super) fn check_deletable(flag: &FlagRecord) -> StoreResult<()> {
         )));
     }
     Ok(())
+}
+
+/// [`StoreError::Invalid`] unless `config` is valid for `flag` in the
+/// environment `snapshot` holds, read inside the write's transaction after
+/// its locks: so the variants, segments and prerequisite flags it names
+/// still exist when it commits (a concurrent delete waits for it, or it
+/// for the delete).
+pub(super) fn check_config(
+    flag: &FlagRecord,
+    config: &FlagConfig,
+    snapshot: &Snapshot,
+) -> StoreResult<()> {
+    validate_flag_config(&flag.flag.key, &flag.flag.variants, config, snapshot)
+        .map_err(|errors| StoreError::Invalid(errors.0))
 }
 
 /// Why a segment cannot be deleted: a flag's config names it.

@@ -28,7 +28,16 @@ pub(super) enum ConfigWrite<'a> {
     Enabled(bool),
 }
 
-impl ConfigWrite<'_> {
+impl<'a> ConfigWrite<'a> {
+    /// The config a `Put` replaces the current one with: what the write
+    /// must check against the environment. A toggle names nothing new.
+    pub(super) fn replacement(self) -> Option<&'a FlagConfig> {
+        match self {
+            ConfigWrite::Put(config) => Some(config),
+            ConfigWrite::Enabled(_) => None,
+        }
+    }
+
     /// The config after the write, at the version after `before`'s, and
     /// how the change log names the write.
     pub(super) fn apply(self, before: &FlagConfig) -> (FlagConfig, ChangeAction) {

@@ -25,8 +25,9 @@
 //!   for both backends from the `Columns` each backend's row type provides.
 //! - `changes`: change-log entries (`NewChange`) per kind of object, with
 //!   the object's JSON before and after; each backend appends them.
-//! - `checks`: what writes check first, on every backend: `If-Match`, and
-//!   the states that refuse a write (archived flags, segments in use).
+//! - `checks`: what writes check first, on every backend: `If-Match`, the
+//!   states that refuse a write (archived flags, segments in use), and a
+//!   replaced config against the environment read inside the write.
 //! - `configs`: the configs a new flag starts with, and what the two
 //!   config writes (replace, toggle) make of the current one.
 //! - `bootstrap`: the `default` project a fresh install starts with.
@@ -47,7 +48,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
+use vexil_proto::{Environment, Flag, FlagConfig, Problem, Project, Segment, Snapshot};
 
 pub use model::*;
 
@@ -68,6 +69,13 @@ pub enum StoreError {
     /// an archived flag, ...). The message says which.
     #[error("{0}")]
     Refused(String),
+    /// The write would leave the data inconsistent: a config naming a
+    /// variant, segment or prerequisite flag that does not exist (checked
+    /// inside the write's transaction, so no concurrent write can slip in
+    /// between check and commit). Each problem has a JSON pointer into the
+    /// written object.
+    #[error("invalid: {}", .0.iter().map(|p| format!("{}: {}", p.path, p.problem)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<Problem>),
     /// The database failed; the cause is logged, never shown to clients.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -206,7 +214,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         flag: &str,
     ) -> StoreResult<Vec<(String, FlagConfig)>>;
     /// Replaces the config; its version becomes the old one plus one
-    /// (`config.version` is ignored). Refused on an archived flag.
+    /// (`config.version` is ignored). Refused on an archived flag; a config
+    /// that does not validate against the environment as the write's own
+    /// transaction reads it (a variant the flag lacks, a missing segment, a
+    /// missing or archived prerequisite, a cycle) is [`StoreError::Invalid`].
     async fn put_flag_config(
         &self,
         project: &str,

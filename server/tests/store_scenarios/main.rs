@@ -18,6 +18,8 @@
 //! - `log`: the change log and `changes_since`.
 //! - `accounts`: users, tokens, secrets.
 //! - `concurrency`: concurrent writers keep versions contiguous.
+//! - `integrity`: what writes check inside their transaction (references
+//!   a config names, the last admin), and races against those checks.
 //! - `sqlite_file`: SQLite only: reopening a file, corrupt data.
 
 mod accounts;
@@ -25,6 +27,7 @@ mod common;
 mod concurrency;
 mod flags;
 mod fresh_db;
+mod integrity;
 mod lifecycle;
 mod log;
 mod projects;
@@ -117,6 +120,8 @@ macro_rules! scenarios {
 }
 
 scenarios!(
+    integrity::configs_naming_what_does_not_exist_are_refused,
+    integrity::segment_delete_races_a_config_naming_it,
     projects::fresh_install_has_the_default_project,
     projects::projects_and_environments,
     flags::flag_create_configures_every_environment,

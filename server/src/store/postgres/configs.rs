@@ -4,8 +4,8 @@
 use sqlx::postgres::{PgConnection, PgPool, PgRow};
 use vexil_proto::FlagConfig;
 
-use super::flags;
 use super::write::{self, ProjectLock};
+use super::{flags, log};
 use crate::store::changes::NewChange;
 use crate::store::configs::ConfigWrite;
 use crate::store::records::Columns;
@@ -106,6 +106,14 @@ pub(super) async fn write_config(
     };
     checks::check_version(meta, before.version)?;
     checks::refuse_archived(&record)?;
+    if let Some(config) = edit.replacement() {
+        // Read after the locks: a segment delete, a flag's archive or
+        // delete, a variant removal and another config write in this
+        // environment all lock this environment too, so what this reads
+        // cannot change before the config commits.
+        let snapshot = log::snapshot_in(&mut tx, project, environment).await?;
+        checks::check_config(&record, config, &snapshot)?;
+    }
     let (after, action) = edit.apply(&before);
     store(&mut tx, project, flag, environment, &after).await?;
     let change = NewChange::flag_config(project, flag, environment, action, &before, &after)?;

@@ -18,7 +18,19 @@ pub(super) async fn snapshot(
     // One consistent view: the version, flags and segments read below are
     // exactly what that version's change left.
     let mut tx = write::begin_read(pool).await?;
-    let version = environment_version(&mut tx, project, environment).await?;
+    let snapshot = snapshot_in(&mut tx, project, environment).await?;
+    tx.commit().await?;
+    Ok(snapshot)
+}
+
+/// The environment's snapshot as `tx` (a read transaction, or a write
+/// checking a config after its locks) sees it.
+pub(super) async fn snapshot_in(
+    tx: &mut PgConnection,
+    project: &str,
+    environment: &str,
+) -> StoreResult<Snapshot> {
+    let version = environment_version(&mut *tx, project, environment).await?;
     let flag_rows = sqlx::query(
         "SELECT f.*, c.config, c.version AS config_version FROM flags f \
          LEFT JOIN flag_configs c \
@@ -33,7 +45,6 @@ pub(super) async fn snapshot(
         .bind(project)
         .fetch_all(&mut *tx)
         .await?;
-    tx.commit().await?;
     let mut flags = Vec::with_capacity(flag_rows.len());
     for row in &flag_rows {
         let record = records::flag(row)?;

@@ -10,9 +10,11 @@ use super::codec::{self, FLAG_COLUMNS, nanos};
 use super::log::{Bump, commit};
 use super::projects::{environment_row, project_row};
 use super::rows::{delete_in_project, row_in_project};
+use super::segments::snapshot_in;
 use crate::store::changes::{NewChange, archive_action};
 use crate::store::checks::{
-    check_archiving, check_config_environments, check_deletable, check_version, refuse_archived,
+    check_archiving, check_config, check_config_environments, check_deletable, check_version,
+    refuse_archived,
 };
 use crate::store::codec::{enum_name, signed, to_json};
 use crate::store::configs::{ConfigWrite, initial_config};
@@ -299,6 +301,12 @@ impl SqliteStore {
         let before = config_row(&mut tx, project, flag, environment).await?;
         check_version(meta, before.version)?;
         refuse_archived(&definition)?;
+        if let Some(config) = edit.replacement() {
+            // `BEGIN IMMEDIATE` holds the write lock: what this reads stays
+            // as it is until the config commits.
+            let snapshot = snapshot_in(&mut tx, project, environment).await?;
+            check_config(&definition, config, &snapshot)?;
+        }
         let (after, action) = edit.apply(&before);
         sqlx::query(
             "UPDATE flag_configs SET config = ?4, version = ?5 \

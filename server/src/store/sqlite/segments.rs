@@ -171,36 +171,47 @@ impl SqliteStore {
         // One read transaction: the version and the contents are of the
         // same commit.
         let mut tx = self.pool.begin().await?;
-        let env = environment_row(&mut tx, project, environment).await?;
-        let rows = sqlx::query(
-            "SELECT f.key, f.kind, f.variants, c.config, c.version FROM flags f \
+        let snapshot = snapshot_in(&mut tx, project, environment).await?;
+        tx.commit().await?;
+        Ok(snapshot)
+    }
+}
+
+/// The environment's snapshot as `conn` (a read transaction, or a write
+/// checking a config) sees it.
+pub(super) async fn snapshot_in(
+    tx: &mut SqliteConnection,
+    project: &str,
+    environment: &str,
+) -> StoreResult<Snapshot> {
+    let env = environment_row(&mut *tx, project, environment).await?;
+    let rows = sqlx::query(
+        "SELECT f.key, f.kind, f.variants, c.config, c.version FROM flags f \
              JOIN flag_configs c ON c.project = f.project AND c.flag = f.key \
              WHERE f.project = ?1 AND c.environment = ?2 AND f.archived = 0 \
              ORDER BY f.key",
-        )
-        .bind(project)
-        .bind(environment)
-        .fetch_all(&mut *tx)
-        .await?;
-        let segments = segments_of(&mut tx, project).await?;
-        tx.commit().await?;
-        let flags = rows
-            .iter()
-            .map(|row| {
-                let key = row.text("key")?;
-                Ok(SnapshotFlag {
-                    kind: row.name("kind", &format!("kind of flag {key}"))?,
-                    variants: row.json("variants", &format!("variants of flag {key}"))?,
-                    config: records::config(row, "version", &key)?,
-                    key,
-                })
+    )
+    .bind(project)
+    .bind(environment)
+    .fetch_all(&mut *tx)
+    .await?;
+    let segments = segments_of(&mut *tx, project).await?;
+    let flags = rows
+        .iter()
+        .map(|row| {
+            let key = row.text("key")?;
+            Ok(SnapshotFlag {
+                kind: row.name("kind", &format!("kind of flag {key}"))?,
+                variants: row.json("variants", &format!("variants of flag {key}"))?,
+                config: records::config(row, "version", &key)?,
+                key,
             })
-            .collect::<StoreResult<_>>()?;
-        Ok(Snapshot {
-            environment: environment.to_owned(),
-            version: env.environment.version,
-            flags,
-            segments: segments.into_iter().map(|s| s.segment).collect(),
         })
-    }
+        .collect::<StoreResult<_>>()?;
+    Ok(Snapshot {
+        environment: environment.to_owned(),
+        version: env.environment.version,
+        flags,
+        segments: segments.into_iter().map(|s| s.segment).collect(),
+    })
 }

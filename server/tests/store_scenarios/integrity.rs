@@ -1,0 +1,134 @@
+//! What a write checks inside its own transaction, so that no concurrent
+//! write can slip in between the check and the commit: a config naming a
+//! variant, segment or prerequisite flag that does not exist is refused
+//! with JSON-pointer paths; and a segment delete racing a config that
+//! names the segment ends with exactly one of them committed.
+
+use std::sync::Arc;
+
+use vexil_proto::{FlagConfig, Prerequisite, Problem, Serve};
+use vexil_server::store::{Store, StoreError, StoreResult};
+
+use crate::common::*;
+
+/// The `(path, problem)` pairs of an `Invalid`, or a panic.
+fn problems<T: std::fmt::Debug>(result: StoreResult<T>) -> Vec<(String, String)> {
+    match result {
+        Err(StoreError::Invalid(problems)) => problems
+            .into_iter()
+            .map(|Problem { path, problem }| (path, problem))
+            .collect(),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+pub async fn configs_naming_what_does_not_exist_are_refused(store: Arc<dyn Store>) {
+    add_flag(&*store, "default", "checkout", 1).await;
+    add_flag(&*store, "default", "retired", 2).await;
+    set_archived(&*store, "default", "retired", true, 3).await;
+    let versions_before = versions(&*store, "default").await;
+    let changes_before = change_count(&*store, Some("default")).await;
+    let put = |config: FlagConfig| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .put_flag_config("default", "checkout", "production", &config, &meta("u", 4))
+                .await
+        }
+    };
+
+    let unknown_variant = FlagConfig::new("of", Serve::Variant("on".into()));
+    assert_eq!(
+        problems(put(unknown_variant).await),
+        [(
+            "/off_variant".to_owned(),
+            "variant \"of\" does not exist; the flag's variants are \"on\", \"off\"".to_owned()
+        )]
+    );
+    assert_eq!(
+        problems(put(serving_segment("nobody")).await),
+        [(
+            "/rules/0/clauses/0/values/0".to_owned(),
+            "segment \"nobody\" does not exist".to_owned()
+        )]
+    );
+    for (missing, prerequisite) in [("ghost", "ghost"), ("archived", "retired")] {
+        let config = FlagConfig {
+            prerequisites: vec![Prerequisite {
+                flag: prerequisite.into(),
+                variant: "on".into(),
+            }],
+            ..serving_on()
+        };
+        let found = problems(put(config).await);
+        assert_eq!(found.len(), 1, "{missing}: {found:?}");
+        assert_eq!(found[0].0, "/prerequisites/0/flag", "{missing}");
+    }
+
+    let stored = store
+        .get_flag_config("default", "checkout", "production")
+        .await
+        .unwrap();
+    assert_eq!((stored.version, stored.enabled), (1, false));
+    assert_eq!(versions(&*store, "default").await, versions_before);
+    assert_eq!(change_count(&*store, Some("default")).await, changes_before);
+}
+
+/// Rounds of the race; each has its own segment.
+const ROUNDS: usize = 8;
+
+pub async fn segment_delete_races_a_config_naming_it(store: Arc<dyn Store>) {
+    add_flag(&*store, "default", "checkout", 1).await;
+    for round in 0..ROUNDS {
+        let key = format!("beta-{round}");
+        add_segment(&*store, "default", &segment(&key, &["alice"]), 2).await;
+        let deleting = {
+            let store = Arc::clone(&store);
+            let key = key.clone();
+            tokio::spawn(async move { store.delete_segment("default", &key, &meta("u", 3)).await })
+        };
+        let configuring = {
+            let store = Arc::clone(&store);
+            let config = serving_segment(&key);
+            tokio::spawn(async move {
+                store
+                    .put_flag_config("default", "checkout", "production", &config, &meta("u", 3))
+                    .await
+            })
+        };
+        let deleted = deleting.await.unwrap();
+        let configured = configuring.await.unwrap();
+        let exists = store.get_segment("default", &key).await.is_ok();
+        let config = store
+            .get_flag_config("default", "checkout", "production")
+            .await
+            .unwrap();
+        let names_it = config
+            == FlagConfig {
+                version: config.version,
+                ..serving_segment(&key)
+            };
+        match (&deleted, &configured) {
+            (Ok(()), Err(StoreError::Invalid(problems))) => {
+                assert_eq!(problems[0].path, "/rules/0/clauses/0/values/0");
+                assert!(!exists && !names_it, "round {round}");
+            }
+            (Err(StoreError::Refused(why)), Ok(_)) => {
+                assert!(why.contains(&key), "{why}");
+                assert!(exists && names_it, "round {round}");
+            }
+            other => panic!("round {round}: not exactly one winner: {other:?}"),
+        }
+        // The next round starts from a config that names no segment.
+        store
+            .put_flag_config(
+                "default",
+                "checkout",
+                "production",
+                &serving_on(),
+                &meta("u", 4),
+            )
+            .await
+            .unwrap();
+    }
+}
