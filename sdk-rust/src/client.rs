@@ -207,10 +207,13 @@ impl Client {
     pub fn evaluate(&self, flag_key: &str, ctx: &Context) -> EvaluationResult {
         let installed = self.shared.installed.load();
         let evaluation = installed.compiled.evaluate(flag_key, ctx);
+        let mut result = evaluation.to_result(flag_key);
         if installed.has_data {
             self.shared.count(&installed, flag_key, evaluation.variant);
+        } else {
+            result.error_code = Some(ErrorCode::ProviderNotReady);
         }
-        evaluation.to_result(flag_key)
+        result
     }
 
     /// Every flag evaluated for `ctx`, in snapshot order (for bootstrapping a

@@ -290,4 +290,9 @@ async fn without_a_snapshot_calls_say_provider_not_ready() {
         details.error_code,
         Some(vexil_sdk::ErrorCode::ProviderNotReady)
     );
+    let result = client.evaluate("a", &Context::new("u"));
+    assert_eq!(
+        (result.value, result.error_code),
+        (None, Some(vexil_sdk::ErrorCode::ProviderNotReady))
+    );
 }
