@@ -40,13 +40,23 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod backoff;
 mod builder;
+mod changes;
 mod client;
 mod details;
+mod endpoint;
 mod error;
+#[cfg(feature = "openfeature")]
+pub mod openfeature;
+mod reporter;
+mod session;
 mod state;
+mod stream;
+mod usage;
 
 pub use builder::ClientBuilder;
+pub use changes::ChangeEvent;
 pub use client::Client;
 pub use details::Details;
 pub use error::Error;

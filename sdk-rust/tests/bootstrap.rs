@@ -14,8 +14,8 @@ fn client() -> Client {
     Client::from_bootstrap_file(fixture()).unwrap()
 }
 
-#[test]
-fn starts_ready_from_the_bootstrap_file() {
+#[tokio::test]
+async fn starts_ready_from_the_bootstrap_file() {
     let client = client();
     assert_eq!(client.state(), ProviderState::Ready);
     let snapshot = client.snapshot();
@@ -25,10 +25,13 @@ fn starts_ready_from_the_bootstrap_file() {
     );
     assert!(snapshot.errors().is_empty(), "{:?}", snapshot.errors());
 
-    let built = Client::builder()
+    let built = Client::builder("unused-offline")
         .bootstrap_file(fixture())
-        .build_offline()
+        .offline(true)
+        .build()
+        .await
         .unwrap();
+    assert_eq!(built.state(), ProviderState::Ready);
     assert_eq!(built.snapshot().len(), snapshot.len());
 }
 
@@ -242,8 +245,8 @@ fn readers_never_see_a_half_installed_snapshot() {
     assert_eq!(client.snapshot().version(), 299);
 }
 
-#[test]
-fn bootstrap_errors_name_the_file() {
+#[tokio::test]
+async fn bootstrap_errors_name_the_file() {
     let missing = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-bootstrap.json");
     let error = Client::from_bootstrap_file(&missing).unwrap_err();
     assert!(matches!(error, Error::ReadBootstrap { .. }), "{error}");
@@ -258,6 +261,19 @@ fn bootstrap_errors_name_the_file() {
     let error = Client::from_bootstrap_file(&malformed).unwrap_err();
     assert!(matches!(error, Error::ParseBootstrap { .. }), "{error}");
 
-    let error = Client::builder().build_offline().unwrap_err();
+    let error = Client::builder("k")
+        .offline(true)
+        .build()
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::NoBootstrap));
+    let error = Client::builder("k")
+        .bootstrap_file(&missing)
+        .url("http://127.0.0.1:1")
+        .build()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::ReadBootstrap { .. }), "{error}");
+    let error = Client::builder("k").build().await.unwrap_err();
+    assert!(matches!(error, Error::NoUrl), "{error}");
 }
