@@ -19,6 +19,7 @@
 //! - `accounts`: users, tokens, secrets.
 //! - `concurrency`: concurrent writers keep versions contiguous.
 //! - `sqlite_file`: SQLite only: reopening a file, corrupt data.
+//! - `usage`: evaluation counts, last-evaluated times, stale flags.
 
 mod accounts;
 mod common;
@@ -29,6 +30,7 @@ mod lifecycle;
 mod log;
 mod projects;
 mod sqlite_file;
+mod usage;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -133,6 +135,10 @@ scenarios!(
     accounts::secrets_are_stable,
     concurrency::concurrent_if_match_writers,
     concurrency::concurrent_toggles,
+    usage::usage_adds_up_per_hour,
+    usage::usage_counts_saturate,
+    usage::usage_goes_with_its_flag,
+    usage::unevaluated_since_finds_stale_flags,
 );
 
 #[tokio::test]
