@@ -132,7 +132,13 @@ pub async fn usage_counts_saturate(store: Arc<dyn Store>) {
     let store = &*store;
     add_flag(store, "default", "hot", 1).await;
     let huge = increment("production", "hot", Some("on"), u64::MAX, 10);
-    assert_eq!(store.record_usage(&[huge.clone()]).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .record_usage(std::slice::from_ref(&huge))
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(store.record_usage(&[huge]).await.unwrap(), 1);
     let usage = store
         .flag_usage("default", "hot", None, at(0), at(HOUR))
