@@ -109,6 +109,7 @@ async fn list_flags(
         query: non_empty(query.q),
         tag: non_empty(query.tag),
         archived: query.archived,
+        unevaluated_since: None,
         page: paging.page()?,
     };
     Ok(axum::Json(store.list_flags(&project, &filter).await?))

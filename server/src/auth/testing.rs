@@ -329,6 +329,22 @@ impl Store for FakeStore {
     async fn list_tokens(&self, _: &TokenFilter) -> StoreResult<Vec<TokenRecord>> {
         unimplemented!()
     }
+    async fn record_usage(&self, _: &[UsageIncrement]) -> StoreResult<u64> {
+        unimplemented!()
+    }
+    async fn flag_usage(
+        &self,
+        _: &str,
+        _: &str,
+        _: Option<&str>,
+        _: OffsetDateTime,
+        _: OffsetDateTime,
+    ) -> StoreResult<Vec<UsageBucket>> {
+        unimplemented!()
+    }
+    async fn last_evaluated(&self, _: &str, _: &[String]) -> StoreResult<Vec<LastEvaluated>> {
+        unimplemented!()
+    }
 }
 
 /// RFC 4648 base64url without padding, for hand-made tokens.

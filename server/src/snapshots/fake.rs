@@ -239,4 +239,20 @@ impl Store for FakeStore {
     async fn touch_token(&self, _: &str, _: OffsetDateTime) -> StoreResult<()> {
         unimplemented!()
     }
+    async fn record_usage(&self, _: &[UsageIncrement]) -> StoreResult<u64> {
+        unimplemented!()
+    }
+    async fn flag_usage(
+        &self,
+        _: &str,
+        _: &str,
+        _: Option<&str>,
+        _: OffsetDateTime,
+        _: OffsetDateTime,
+    ) -> StoreResult<Vec<UsageBucket>> {
+        unimplemented!()
+    }
+    async fn last_evaluated(&self, _: &str, _: &[String]) -> StoreResult<Vec<LastEvaluated>> {
+        unimplemented!()
+    }
 }

@@ -31,6 +31,8 @@
 //! - `configs`: the configs a new flag starts with, and what the two
 //!   config writes (replace, toggle) make of the current one.
 //! - `bootstrap`: the `default` project a fresh install starts with.
+//! - `usage`: evaluation counts per flag, environment, variant and hour,
+//!   and last-evaluated times (telemetry: recorded without a change).
 //! - `sqlite`: the embedded default (a file in the data directory, WAL).
 //! - `postgres`: the production backend; any number of replicas share it.
 //!
@@ -45,12 +47,14 @@ mod model;
 pub mod postgres;
 mod records;
 pub mod sqlite;
+mod usage;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use vexil_proto::{Environment, Flag, FlagConfig, Problem, Project, Segment, Snapshot};
 
 pub use model::*;
+pub use usage::{LastEvaluated, UsageBucket, UsageIncrement, hour_of};
 
 /// Why a store operation failed. The API maps each to a status code.
 #[derive(Debug, thiserror::Error)]
@@ -295,4 +299,29 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn revoke_token(&self, id: &str, meta: &WriteMeta) -> StoreResult<TokenRecord>;
     /// Records a use; not a change (no log entry, no version).
     async fn touch_token(&self, id: &str, at: OffsetDateTime) -> StoreResult<()>;
+
+    // ---- usage (telemetry: no change-log entry, no version) ----
+    /// Adds each increment's count to its hour and moves its flag's
+    /// last-evaluated time forward, each increment atomically. Increments
+    /// for flags or environments that no longer exist are skipped; returns
+    /// how many were stored.
+    async fn record_usage(&self, increments: &[UsageIncrement]) -> StoreResult<u64>;
+    /// `flag`'s hourly counts with `from <= hour < to`, in every environment
+    /// or one, ordered by hour, environment and variant (`None` first).
+    async fn flag_usage(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: Option<&str>,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<UsageBucket>>;
+    /// When each of `flags` was last evaluated, per environment (flags
+    /// never evaluated anywhere have no entry), ordered by flag and
+    /// environment.
+    async fn last_evaluated(
+        &self,
+        project: &str,
+        flags: &[String],
+    ) -> StoreResult<Vec<LastEvaluated>>;
 }

@@ -87,6 +87,9 @@ pub struct FlagFilter {
     pub tag: Option<String>,
     /// `Some(true)`: archived only; `Some(false)` or `None`: live only.
     pub archived: Option<bool>,
+    /// Flags not evaluated in any environment at or after this time
+    /// (stale-flag hunting); never-evaluated flags match.
+    pub unevaluated_since: Option<OffsetDateTime>,
     pub page: Page,
 }
 

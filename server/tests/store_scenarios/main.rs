@@ -21,6 +21,7 @@
 //! - `integrity`: what writes check inside their transaction (references
 //!   a config names, the last admin), and races against those checks.
 //! - `sqlite_file`: SQLite only: reopening a file, corrupt data.
+//! - `usage`: evaluation counts, last-evaluated times, stale flags.
 
 mod accounts;
 mod common;
@@ -32,6 +33,7 @@ mod lifecycle;
 mod log;
 mod projects;
 mod sqlite_file;
+mod usage;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -138,6 +140,10 @@ scenarios!(
     accounts::secrets_are_stable,
     concurrency::concurrent_if_match_writers,
     concurrency::concurrent_toggles,
+    usage::usage_adds_up_per_hour,
+    usage::usage_counts_saturate,
+    usage::usage_goes_with_its_flag,
+    usage::unevaluated_since_finds_stale_flags,
 );
 
 #[tokio::test]

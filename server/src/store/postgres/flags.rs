@@ -16,11 +16,13 @@ use crate::store::{
 };
 
 /// The flag list's filter, shared by its count and its page. Binds: $1
-/// project, $2 archived, $3 query (lowercase), $4 tag.
+/// project, $2 archived, $3 query (lowercase), $4 tag, $5 unevaluated since.
 const LIST_WHERE: &str = "WHERE project = $1 AND archived = $2 \
      AND ($3::text IS NULL OR strpos(lower(key), $3) > 0 OR strpos(lower(name), $3) > 0 \
           OR strpos(lower(description), $3) > 0) \
-     AND ($4::text IS NULL OR tags ? $4)";
+     AND ($4::text IS NULL OR tags ? $4) \
+     AND ($5::timestamptz IS NULL OR NOT EXISTS (SELECT 1 FROM flag_last_evaluated AS l \
+          WHERE l.project = flags.project AND l.flag = flags.key AND l.at >= $5))";
 
 pub(super) async fn list(
     pool: &PgPool,
@@ -38,6 +40,7 @@ pub(super) async fn list(
             .bind(archived)
             .bind(&query)
             .bind(&filter.tag)
+            .bind(filter.unevaluated_since)
     };
     let total: i64 = filtered(format!("SELECT count(*) FROM flags {LIST_WHERE}"))
         .fetch_one(&mut *tx)
@@ -45,7 +48,7 @@ pub(super) async fn list(
         .try_get(0)?;
     let (page, per_page, offset) = filter.page.window();
     let found = filtered(format!(
-        "SELECT * FROM flags {LIST_WHERE} ORDER BY key LIMIT $5 OFFSET $6"
+        "SELECT * FROM flags {LIST_WHERE} ORDER BY key LIMIT $6 OFFSET $7"
     ))
     .bind(i64::from(per_page))
     .bind(offset)

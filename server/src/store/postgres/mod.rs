@@ -22,6 +22,7 @@
 //! - `segments`: segments.
 //! - `log`: snapshots, the change log, environment versions.
 //! - `accounts`: users, tokens and named secrets.
+//! - `usage`: evaluation counts and last-evaluated times.
 
 mod accounts;
 mod configs;
@@ -30,6 +31,7 @@ mod log;
 mod projects;
 mod rows;
 mod segments;
+mod usage;
 mod write;
 
 use std::str::FromStr;
@@ -42,8 +44,9 @@ use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
 
 use super::configs::ConfigWrite;
 use super::{
-    Change, ChangeFilter, EnvironmentRecord, FlagFilter, FlagRecord, Paged, ProjectRecord,
-    SegmentRecord, Store, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta,
+    Change, ChangeFilter, EnvironmentRecord, FlagFilter, FlagRecord, LastEvaluated, Paged,
+    ProjectRecord, SegmentRecord, Store, StoreResult, TokenFilter, TokenRecord, UsageBucket,
+    UsageIncrement, UserRecord, WriteMeta,
 };
 
 /// The migrations of `migrations/postgres`, embedded in the binary.
@@ -363,5 +366,28 @@ impl Store for PostgresStore {
 
     async fn touch_token(&self, id: &str, at: OffsetDateTime) -> StoreResult<()> {
         accounts::touch_token(&self.pool, id, at).await
+    }
+
+    async fn record_usage(&self, increments: &[UsageIncrement]) -> StoreResult<u64> {
+        usage::record(&self.pool, increments).await
+    }
+
+    async fn flag_usage(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: Option<&str>,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<UsageBucket>> {
+        usage::flag_usage(&self.pool, project, flag, environment, from, to).await
+    }
+
+    async fn last_evaluated(
+        &self,
+        project: &str,
+        flags: &[String],
+    ) -> StoreResult<Vec<LastEvaluated>> {
+        usage::last_evaluated(&self.pool, project, flags).await
     }
 }

@@ -101,7 +101,9 @@ fn bind_definition(
 const FLAG_FILTER: &str = "project = ?1 AND archived = ?2 \
      AND (?3 IS NULL OR instr(lower(key), ?3) > 0 OR instr(lower(name), ?3) > 0 \
           OR instr(lower(description), ?3) > 0) \
-     AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(flags.tags) WHERE value = ?4))";
+     AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(flags.tags) WHERE value = ?4)) \
+     AND (?5 IS NULL OR NOT EXISTS (SELECT 1 FROM flag_last_evaluated AS l \
+          WHERE l.project = flags.project AND l.flag = flags.key AND l.at >= ?5))";
 
 impl SqliteStore {
     pub(super) async fn list_flags_impl(
@@ -112,12 +114,14 @@ impl SqliteStore {
         let archived = filter.archived.unwrap_or(false);
         let query = filter.query.as_deref().map(str::to_lowercase);
         let (page, per_page, offset) = filter.page.window();
+        let unevaluated_since = filter.unevaluated_since.map(nanos).transpose()?;
         let filtered = |sql: String| {
             sqlx::query(AssertSqlSafe(sql))
                 .bind(project)
                 .bind(archived)
                 .bind(query.as_deref())
                 .bind(filter.tag.as_deref())
+                .bind(unevaluated_since)
         };
         let mut tx = self.pool.begin().await?;
         project_row(&mut tx, project).await?;
@@ -127,7 +131,7 @@ impl SqliteStore {
             .try_get(0)?;
         let rows = filtered(format!(
             "SELECT {FLAG_COLUMNS} FROM flags WHERE {FLAG_FILTER} \
-             ORDER BY key LIMIT ?5 OFFSET ?6"
+             ORDER BY key LIMIT ?6 OFFSET ?7"
         ))
         .bind(i64::from(per_page))
         .bind(offset)

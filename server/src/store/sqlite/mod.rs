@@ -19,6 +19,7 @@
 //! - `flags`: flags and their per-environment configs.
 //! - `segments`: segments and snapshots.
 //! - `accounts`: users, tokens, named secrets.
+//! - `usage`: evaluation counts and last-evaluated times.
 
 mod accounts;
 mod codec;
@@ -27,6 +28,7 @@ mod log;
 mod projects;
 mod rows;
 mod segments;
+mod usage;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -40,8 +42,9 @@ use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
 
 use super::configs::ConfigWrite;
 use super::{
-    Change, ChangeFilter, EnvironmentRecord, FlagFilter, FlagRecord, Paged, ProjectRecord,
-    SegmentRecord, Store, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta,
+    Change, ChangeFilter, EnvironmentRecord, FlagFilter, FlagRecord, LastEvaluated, Paged,
+    ProjectRecord, SegmentRecord, Store, StoreResult, TokenFilter, TokenRecord, UsageBucket,
+    UsageIncrement, UserRecord, WriteMeta,
 };
 
 /// How long a writer waits for another's write lock before giving up.
@@ -372,5 +375,27 @@ impl Store for SqliteStore {
     }
     async fn touch_token(&self, id: &str, at: OffsetDateTime) -> StoreResult<()> {
         self.touch_token_impl(id, at).await
+    }
+
+    async fn record_usage(&self, increments: &[UsageIncrement]) -> StoreResult<u64> {
+        self.record_usage_impl(increments).await
+    }
+    async fn flag_usage(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: Option<&str>,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<UsageBucket>> {
+        self.flag_usage_impl(project, flag, environment, from, to)
+            .await
+    }
+    async fn last_evaluated(
+        &self,
+        project: &str,
+        flags: &[String],
+    ) -> StoreResult<Vec<LastEvaluated>> {
+        self.last_evaluated_impl(project, flags).await
     }
 }
