@@ -1,0 +1,419 @@
+//! Load harness for the WebSocket stream (`docs/performance.md`, "Stream").
+//!
+//! Starts the real `vexil` binary as a child process (so its memory is its
+//! own) over a fresh SQLite store, creates a flag and an SDK key through the
+//! REST API, opens `--subscribers` WebSocket streams speaking the wire
+//! protocol, and then:
+//!
+//! - **memory per idle connection**: the server's resident set size
+//!   (`/proc/<pid>/status`, `VmRSS`) before the streams connect and after
+//!   they have all received their snapshot and sat idle, divided by their
+//!   number;
+//! - **propagation latency**: for each of `--writes` toggles, from the
+//!   moment the request is sent to each subscriber's receipt of the patch
+//!   (p50, p99, max over every subscriber and write); the request's own
+//!   round trip is reported beside it, since commit happens inside it;
+//! - **fan-out time**: per write, the first subscriber's receipt to the
+//!   last one's, and the send to the last receipt;
+//! - how many snapshots subscribers got after their first (a slow consumer
+//!   whose queue overflowed gets one instead of patches).
+//!
+//! ```sh
+//! cargo build --release -p vexil-server --bin vexil
+//! cargo run --release -p vexil-benches --bin load_stream -- --subscribers 1000
+//! cargo run --release -p vexil-benches --bin load_stream -- --subscribers 10000
+//! ```
+//!
+//! The server and the subscribers share the machine (2 cores here), so the
+//! figures include the cost of 10 000 clients reading on the same cores.
+//! The file-descriptor limit must allow the subscribers (`ulimit -n`).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt, stream};
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+const PROJECT: &str = "default";
+const ENVIRONMENT: &str = "production";
+const FLAG: &str = "load-stream";
+const ADMIN: &str = "bench-admin";
+const PASSWORD: &str = "bench-password-for-load";
+
+/// Measures stream propagation latency, fan-out and memory per connection.
+#[derive(Debug, Parser)]
+struct Args {
+    /// WebSocket subscribers to open.
+    #[arg(long, default_value_t = 1000)]
+    subscribers: usize,
+    /// Toggles to write, one after another, each once every subscriber has
+    /// the previous one.
+    #[arg(long, default_value_t = 30)]
+    writes: usize,
+    /// Pause between writes, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    pause_ms: u64,
+    /// Streams opening at once while connecting.
+    #[arg(long, default_value_t = 64)]
+    connect_concurrency: usize,
+    /// Seconds the streams sit idle before memory is read.
+    #[arg(long, default_value_t = 3)]
+    idle_secs: u64,
+    /// The `vexil` binary (default: next to this harness, as
+    /// `cargo build --release -p vexil-server` leaves it).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+}
+
+/// What every subscriber shares with the harness.
+#[derive(Default)]
+struct Tally {
+    /// Per write (by version): receipt times, nanoseconds after `base`.
+    receipts: Mutex<Vec<Vec<u64>>>,
+    /// Subscribers holding each version so far: index = version - first.
+    reached: Vec<AtomicUsize>,
+    /// Snapshots received after the first one, by all subscribers.
+    extra_snapshots: AtomicU64,
+    /// Frames that were not snapshot, patch, ping or pong.
+    unexpected: AtomicU64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let server = Server::start(args.server_bin.clone())?;
+    let base_url = format!("http://{}", server.addr);
+    let http = reqwest::Client::new();
+    let admin = login(&http, &base_url).await?;
+    let sdk_key = setup(&http, &base_url, &admin).await?;
+    let start_version = environment_version(&http, &base_url, &sdk_key).await?;
+    println!(
+        "load_stream: {} subscribers, {} writes, server pid {} on {}",
+        args.subscribers,
+        args.writes,
+        server.child.id(),
+        server.addr
+    );
+
+    let rss_before = rss_kib(server.child.id())?;
+    let base = Instant::now();
+    let tally = Arc::new(Tally {
+        receipts: Mutex::new(vec![Vec::with_capacity(args.subscribers); args.writes]),
+        reached: (0..args.writes).map(|_| AtomicUsize::new(0)).collect(),
+        ..Tally::default()
+    });
+    let url = format!("ws://{}/api/v1/stream", server.addr);
+    let connect_started = Instant::now();
+    let tasks: Vec<_> = stream::iter(0..args.subscribers)
+        .map(|_| {
+            subscribe(
+                url.clone(),
+                sdk_key.clone(),
+                start_version,
+                tally.clone(),
+                base,
+            )
+        })
+        .buffer_unordered(args.connect_concurrency)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    println!(
+        "connected {} streams in {:.2} s",
+        tasks.len(),
+        connect_started.elapsed().as_secs_f64()
+    );
+    tokio::time::sleep(Duration::from_secs(args.idle_secs)).await;
+    let rss_idle = rss_kib(server.child.id())?;
+    let per_conn = (rss_idle.saturating_sub(rss_before)) as f64 / args.subscribers as f64;
+    println!(
+        "server RSS: {rss_before} KiB before, {rss_idle} KiB with {} idle streams: {per_conn:.1} KiB per connection",
+        args.subscribers
+    );
+
+    let mut latency = Histogram::<u64>::new(3)?;
+    let mut fan_out = Histogram::<u64>::new(3)?;
+    let mut to_last = Histogram::<u64>::new(3)?;
+    let mut round_trip = Histogram::<u64>::new(3)?;
+    for i in 0..args.writes {
+        let sent = base.elapsed().as_nanos() as u64;
+        let enabled = i % 2 == 0;
+        toggle(&http, &base_url, &admin, enabled).await?;
+        round_trip.record(base.elapsed().as_nanos() as u64 - sent)?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while tally.reached[i].load(Ordering::Acquire) < args.subscribers {
+            if Instant::now() > deadline {
+                anyhow::bail!(
+                    "write {}: only {} of {} subscribers got it within 30 s",
+                    i + 1,
+                    tally.reached[i].load(Ordering::Acquire),
+                    args.subscribers
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let receipts = tally.receipts.lock().await[i].clone();
+        let (first, last) = (
+            *receipts.iter().min().unwrap_or(&sent),
+            *receipts.iter().max().unwrap_or(&sent),
+        );
+        for r in &receipts {
+            latency.record(r.saturating_sub(sent))?;
+        }
+        fan_out.record(last - first)?;
+        to_last.record(last.saturating_sub(sent))?;
+        tokio::time::sleep(Duration::from_millis(args.pause_ms)).await;
+    }
+
+    println!(
+        "propagation (request sent -> patch received), {} samples:",
+        latency.len()
+    );
+    print_ms("  ", &latency);
+    println!("write round trip (request sent -> 200 received):");
+    print_ms("  ", &round_trip);
+    println!("fan-out, first receipt -> last receipt, per write:");
+    print_ms("  ", &fan_out);
+    println!("request sent -> last subscriber's receipt, per write:");
+    print_ms("  ", &to_last);
+    println!(
+        "snapshots after the first: {}; unexpected frames: {}",
+        tally.extra_snapshots.load(Ordering::Relaxed),
+        tally.unexpected.load(Ordering::Relaxed)
+    );
+    for t in tasks {
+        t.abort();
+    }
+    drop(server);
+    Ok(())
+}
+
+fn print_ms(indent: &str, h: &Histogram<u64>) {
+    let ms = |v: u64| v as f64 / 1e6;
+    println!(
+        "{indent}p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms(h.value_at_quantile(0.5)),
+        ms(h.value_at_quantile(0.9)),
+        ms(h.value_at_quantile(0.99)),
+        ms(h.max())
+    );
+}
+
+/// Opens one stream, waits for its snapshot, and leaves a task reading it.
+async fn subscribe(
+    url: String,
+    sdk_key: String,
+    start_version: u64,
+    tally: Arc<Tally>,
+    base: Instant,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let mut request = url.into_client_request()?;
+    request.headers_mut().insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {sdk_key}"))?,
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
+    let hello = json!({"type": "hello", "sdk": "load-stream", "sdk_version": "0"});
+    ws.send(Message::Text(hello.to_string().into())).await?;
+    let first = ws
+        .next()
+        .await
+        .ok_or_else(|| anyhow::anyhow!("stream closed before its snapshot"))??;
+    let frame: Value = serde_json::from_str(first.to_text()?)?;
+    anyhow::ensure!(
+        frame["type"] == "snapshot",
+        "expected a snapshot, got {frame}"
+    );
+    Ok(tokio::spawn(async move {
+        while let Some(Ok(message)) = ws.next().await {
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let received = base.elapsed().as_nanos() as u64;
+            let Ok(frame) = serde_json::from_str::<Value>(&text) else {
+                tally.unexpected.fetch_add(1, Ordering::Relaxed);
+                continue;
+            };
+            let version = match frame["type"].as_str() {
+                Some("patch") => frame["to_version"].as_u64(),
+                Some("snapshot") => {
+                    tally.extra_snapshots.fetch_add(1, Ordering::Relaxed);
+                    frame["version"].as_u64()
+                }
+                Some("ping") => {
+                    let pong = json!({"type": "pong"}).to_string();
+                    if ws.send(Message::Text(pong.into())).await.is_err() {
+                        return;
+                    }
+                    None
+                }
+                Some("pong") => None,
+                _ => {
+                    tally.unexpected.fetch_add(1, Ordering::Relaxed);
+                    None
+                }
+            };
+            // A patch or snapshot takes the subscriber to `version`: count
+            // it as the receipt of every write up to there it had not seen.
+            let Some(version) = version else { continue };
+            let index = version.saturating_sub(start_version + 1) as usize;
+            if version > start_version && index < tally.reached.len() {
+                tally.receipts.lock().await[index].push(received);
+                tally.reached[index].fetch_add(1, Ordering::Release);
+            }
+        }
+    }))
+}
+
+/// The `vexil` child process; killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    data_dir: PathBuf,
+}
+
+impl Server {
+    fn start(bin: Option<PathBuf>) -> anyhow::Result<Server> {
+        let bin = match bin {
+            Some(bin) => bin,
+            None => std::env::current_exe()?.with_file_name("vexil"),
+        };
+        anyhow::ensure!(
+            bin.exists(),
+            "{} not found: build it with `cargo build --release -p vexil-server --bin vexil`, or pass --server-bin",
+            bin.display()
+        );
+        let data_dir =
+            std::env::temp_dir().join(format!("vexil-load-stream-{}", std::process::id()));
+        let mut child = Command::new(&bin)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data_dir)
+            .env("VEXIL_ADMIN_USERNAME", ADMIN)
+            .env("VEXIL_ADMIN_PASSWORD", PASSWORD)
+            .env("VEXIL_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let Some(line) = lines.next() else {
+                anyhow::bail!("the server exited before it listened");
+            };
+            let line = line?;
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split('/').next().unwrap_or_default().to_string();
+            }
+        };
+        // Keep draining the server's log so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Ok(Server {
+            child,
+            addr,
+            data_dir,
+        })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// The resident set size of process `pid`, in KiB.
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no VmRSS in /proc/{pid}/status"))
+}
+
+async fn login(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    let body: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": ADMIN, "password": PASSWORD}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(body["token"].as_str().unwrap_or_default().to_string())
+}
+
+/// Creates the flag and an SDK key for `production`; returns the key.
+async fn setup(http: &reqwest::Client, base: &str, admin: &str) -> anyhow::Result<String> {
+    http.post(format!("{base}/api/v1/projects/{PROJECT}/flags"))
+        .bearer_auth(admin)
+        .json(&json!({
+            "key": FLAG, "name": "Load stream", "kind": "boolean",
+            "variants": [{"key": "on", "value": true}, {"key": "off", "value": false}],
+        }))
+        .send()
+        .await?
+        .error_for_status()?;
+    let key: Value = http
+        .post(format!(
+            "{base}/api/v1/projects/{PROJECT}/environments/{ENVIRONMENT}/sdk-keys"
+        ))
+        .bearer_auth(admin)
+        .json(&json!({"name": "load-stream"}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(key["token"].as_str().unwrap_or_default().to_string())
+}
+
+/// The environment's version now, from the polling endpoint.
+async fn environment_version(
+    http: &reqwest::Client,
+    base: &str,
+    sdk_key: &str,
+) -> anyhow::Result<u64> {
+    let snapshot: Value = http
+        .get(format!("{base}/api/v1/snapshot"))
+        .bearer_auth(sdk_key)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    snapshot["version"]
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("no version in the snapshot"))
+}
+
+async fn toggle(
+    http: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    enabled: bool,
+) -> anyhow::Result<()> {
+    http.post(format!(
+        "{base}/api/v1/projects/{PROJECT}/flags/{FLAG}/environments/{ENVIRONMENT}/toggle"
+    ))
+    .bearer_auth(admin)
+    .json(&json!({"enabled": enabled, "reason": "load_stream"}))
+    .send()
+    .await?
+    .error_for_status()?;
+    Ok(())
+}
