@@ -185,6 +185,7 @@ pub fn app(state: AppState) -> Router {
         api::evaluate::Doc::openapi(),
         api::explain::Doc::openapi(),
         api::ofrep::Doc::openapi(),
+        api::usage::Doc::openapi(),
     ]);
     Router::new()
         .merge(api::login::router())
@@ -201,6 +202,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::evaluate::router())
         .merge(api::explain::router())
         .merge(api::ofrep::router())
+        .merge(api::usage::router())
         .merge(health::router())
         .merge(home::router())
         .merge(api::openapi::router(docs))
