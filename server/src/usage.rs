@@ -153,10 +153,12 @@ impl UsageBuffer {
             .collect();
         match self.inner.store.record_usage(&increments).await {
             Ok(stored) => {
+                metrics::counter!("usage_flushes_total", "outcome" => "ok").increment(1);
                 debug!(stored, buffered = increments.len(), "usage flushed");
                 Ok(stored)
             }
             Err(error) => {
+                metrics::counter!("usage_flushes_total", "outcome" => "failed").increment(1);
                 for (key, pending) in taken {
                     self.put_back(key, pending);
                 }
