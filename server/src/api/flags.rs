@@ -84,7 +84,7 @@ pub struct FlagListQuery {
     archived: Option<bool>,
     /// Only flags no SDK reported evaluating, in any environment, at or
     /// after this RFC 3339 time (`2026-11-01T00:00:00Z`): stale flags.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, deserialize_with = "crate::api::query::optional_time")]
     #[param(value_type = Option<String>, format = DateTime)]
     unevaluated_since: Option<time::OffsetDateTime>,
 }

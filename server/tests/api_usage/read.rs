@@ -121,7 +121,7 @@ async fn usage_reads_refuse_bad_queries() {
                 400,
                 error(
                     "bad_request",
-                    "Failed to deserialize query string: to: the 'year' component could not be parsed",
+                    "Failed to deserialize query string: to: `tomorrow` is not an RFC 3339 time such as 2026-11-01T00:00:00Z",
                 ),
             ),
         ),
@@ -210,7 +210,7 @@ async fn flag_reads_show_last_evaluated_and_the_list_finds_stale_flags() {
             400,
             error(
                 "bad_request",
-                "Failed to deserialize query string: unevaluated_since: the 'year' component could not be parsed"
+                "Failed to deserialize query string: unevaluated_since: `last-week` is not an RFC 3339 time such as 2026-11-01T00:00:00Z"
             )
         )
     );

@@ -31,11 +31,11 @@ pub struct UsageQuery {
     environment: Option<String>,
     /// RFC 3339; the hour it falls in is the first one read. Default: 7
     /// days before `to`.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, deserialize_with = "crate::api::query::optional_time")]
     #[param(value_type = Option<String>, format = DateTime)]
     from: Option<OffsetDateTime>,
     /// RFC 3339, exclusive: hours starting before it are read. Default: now.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, deserialize_with = "crate::api::query::optional_time")]
     #[param(value_type = Option<String>, format = DateTime)]
     to: Option<OffsetDateTime>,
 }
