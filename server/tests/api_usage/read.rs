@@ -215,3 +215,46 @@ async fn flag_reads_show_last_evaluated_and_the_list_finds_stale_flags() {
         )
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_usage() {
+    let server = TestServer::start().await;
+    let (status, doc) = json(server.get("/api/openapi.json").await).await;
+    assert_eq!(status, 200);
+    let report = &doc["paths"]["/api/v1/usage"]["post"];
+    assert_eq!(report["security"], json!([{"sdk_key": []}]));
+    for status in ["202", "401", "413", "422"] {
+        assert!(
+            report["responses"][status].is_object(),
+            "POST usage {status}"
+        );
+    }
+    let read = &doc["paths"]["/api/v1/projects/{project}/flags/{flag}/usage"]["get"];
+    let params: Vec<&str> = read["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, ["project", "flag", "environment", "from", "to"]);
+    let list = &doc["paths"]["/api/v1/projects/{project}/flags"]["get"]["parameters"];
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "unevaluated_since"),
+        "{list}"
+    );
+    let view = &doc["components"]["schemas"]["FlagView"];
+    assert!(view.is_object(), "FlagView schema");
+    for schema in [
+        "UsageReport",
+        "UsageCount",
+        "UsageAccepted",
+        "FlagUsage",
+        "UsageBucket",
+        "UsageTotal",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+}
