@@ -215,6 +215,14 @@ impl CompiledSnapshot {
             .map(|f| f.kind)
     }
 
+    /// Whether `flag` exists and has a variant keyed `variant` (the server
+    /// checks evaluation counts SDKs report against this).
+    pub fn knows_variant(&self, flag: &str, variant: &str) -> bool {
+        self.flag_index(flag)
+            .and_then(|i| self.flags.get(i))
+            .is_some_and(|f| f.variants.iter().any(|v| &*v.key == variant))
+    }
+
     /// Flags and segments that failed to compile, and why.
     pub fn errors(&self) -> &[CompileError] {
         &self.errors

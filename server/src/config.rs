@@ -100,6 +100,12 @@ pub struct ServeConfig {
     #[arg(long, env = "VEXIL_POLL_INTERVAL_MS", default_value_t = 3000,
         value_parser = clap::value_parser!(u64).range(10..))]
     pub poll_interval_ms: u64,
+    /// How often, in milliseconds, this replica writes the evaluation
+    /// counts SDKs reported (`POST /api/v1/usage`) to the database; they
+    /// are summed in memory in between, and written once more on shutdown.
+    #[arg(long, env = "VEXIL_USAGE_FLUSH_INTERVAL_MS", default_value_t = 5000,
+        value_parser = clap::value_parser!(u64).range(10..))]
+    pub usage_flush_interval_ms: u64,
 }
 
 impl ServeConfig {
@@ -115,12 +121,18 @@ impl ServeConfig {
             admin_username: None,
             admin_password: None,
             poll_interval_ms: 3000,
+            usage_flush_interval_ms: 5000,
         }
     }
 
     /// [`ServeConfig::poll_interval_ms`] as a duration.
     pub fn poll_interval(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.poll_interval_ms)
+    }
+
+    /// [`ServeConfig::usage_flush_interval_ms`] as a duration.
+    pub fn usage_flush_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.usage_flush_interval_ms)
     }
 }
 
@@ -239,6 +251,14 @@ mod tests {
         assert_eq!(
             ServeConfig::new("./data").poll_interval_ms,
             config.poll_interval_ms
+        );
+        assert_eq!(
+            config.usage_flush_interval(),
+            crate::usage::DEFAULT_FLUSH_INTERVAL
+        );
+        assert_eq!(
+            ServeConfig::new("./data").usage_flush_interval_ms,
+            config.usage_flush_interval_ms
         );
     }
 

@@ -31,6 +31,9 @@
 //! - `store`: the [`store::Store`] trait and its SQLite and PostgreSQL
 //!   backends.
 //! - `telemetry`: `tracing` subscriber setup (text or JSON lines).
+//! - `usage`: [`usage::UsageBuffer`], evaluation counts SDKs reported,
+//!   summed in memory and flushed to the store every few seconds and on
+//!   shutdown.
 
 pub mod accounts;
 pub mod api;
@@ -46,6 +49,7 @@ pub mod state;
 pub mod storage;
 pub mod store;
 pub mod telemetry;
+pub mod usage;
 
 use std::future::Future;
 
@@ -132,6 +136,16 @@ pub async fn launch(
             })
             .await;
     });
+    let (stop_flusher, flusher_stopped) = tokio::sync::oneshot::channel::<()>();
+    let usage = state.usage.clone();
+    let flush_every = config.usage_flush_interval();
+    let flusher = tokio::spawn(async move {
+        usage
+            .run_flusher(flush_every, async {
+                let _ = flusher_stopped.await;
+            })
+            .await;
+    });
     let app = app(state);
 
     info!(%addr, "vexil listening on http://{addr}/");
@@ -145,6 +159,10 @@ pub async fn launch(
         .await;
     let _ = stop_poller.send(());
     let _ = poller.await;
+    // After the last request finished: the final flush stores every
+    // count accepted before shutdown.
+    let _ = stop_flusher.send(());
+    let _ = flusher.await;
     served.map_err(ServerError::Serve)?;
     info!("vexil stopped");
     Ok(())
@@ -167,6 +185,7 @@ pub fn app(state: AppState) -> Router {
         api::evaluate::Doc::openapi(),
         api::explain::Doc::openapi(),
         api::ofrep::Doc::openapi(),
+        api::usage::Doc::openapi(),
     ]);
     Router::new()
         .merge(api::login::router())
@@ -183,6 +202,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::evaluate::router())
         .merge(api::explain::router())
         .merge(api::ofrep::router())
+        .merge(api::usage::router())
         .merge(health::router())
         .merge(home::router())
         .merge(api::openapi::router(docs))

@@ -11,6 +11,7 @@ use crate::auth::AuthState;
 use crate::metrics::Metrics;
 use crate::snapshots::SnapshotCache;
 use crate::store::Store;
+use crate::usage::UsageBuffer;
 
 /// Shared by every request.
 #[derive(Debug, Clone)]
@@ -26,6 +27,9 @@ pub struct AppState {
     /// Compiled snapshots per environment, so evaluation never waits on
     /// the database; write handlers invalidate it after committing.
     pub snapshots: SnapshotCache,
+    /// Evaluation counts SDKs reported, summed in memory until the next
+    /// flush writes them (`launch` runs the flusher).
+    pub usage: UsageBuffer,
 }
 
 impl AppState {
@@ -35,6 +39,7 @@ impl AppState {
             readiness: Readiness::default(),
             metrics: Metrics::install(),
             snapshots: SnapshotCache::new(Arc::clone(&store)),
+            usage: UsageBuffer::new(Arc::clone(&store)),
             store,
             auth,
         }
@@ -85,5 +90,11 @@ impl FromRef<AppState> for SnapshotCache {
 impl FromRef<AppState> for Metrics {
     fn from_ref(state: &AppState) -> Self {
         state.metrics.clone()
+    }
+}
+
+impl FromRef<AppState> for UsageBuffer {
+    fn from_ref(state: &AppState) -> Self {
+        state.usage.clone()
     }
 }

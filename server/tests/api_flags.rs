@@ -38,8 +38,11 @@ async fn create_gives_default_configs_everywhere_and_logs_the_change() {
     assert_eq!(created["version"], 1);
     assert_eq!(created["archived"], false);
 
-    let (status, fetched, etag) = get(&server, &flag_path("new-checkout")).await;
+    let (status, mut fetched, etag) = get(&server, &flag_path("new-checkout")).await;
     assert_eq!((status, etag.as_deref()), (200, Some("\"1\"")));
+    // Reads add when the flag was last evaluated: never, yet.
+    assert_eq!(fetched["last_evaluated"], json!({}));
+    fetched.as_object_mut().unwrap().remove("last_evaluated");
     assert_eq!(fetched, created);
 
     // Disabled, serving its off variant, in every environment.

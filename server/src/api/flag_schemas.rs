@@ -80,11 +80,23 @@ pub struct FlagRecordSchema {
     pub updated_at: String,
 }
 
+/// A flag as reads (`GET` one, the list) show it: the record plus when it
+/// was last evaluated.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FlagView)]
+pub struct FlagViewSchema {
+    #[serde(flatten)]
+    pub record: FlagRecordSchema,
+    /// Environment key → the end of the latest usage report that counted
+    /// the flag there (RFC 3339); `{}` when no SDK reported evaluating it.
+    pub last_evaluated: std::collections::BTreeMap<String, String>,
+}
+
 /// One page of flags, ordered by key.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = FlagPage)]
 pub struct FlagPageSchema {
-    pub items: Vec<FlagRecordSchema>,
+    pub items: Vec<FlagViewSchema>,
     /// How many flags match the filters, on every page.
     pub total: u64,
     pub page: u32,

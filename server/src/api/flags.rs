@@ -8,11 +8,16 @@
 //! `configs.rs`. Archived flags leave every snapshot, refuse writes (409)
 //! until restored, and are the only ones that can be deleted.
 //!
+//! Reads (one flag, the list) add `last_evaluated` per environment from
+//! the evaluation counts SDKs report (`evaluated`); the list filter
+//! `unevaluated_since` finds flags nobody evaluated since a time.
+//!
 //! Every write checks, in order: the caller's right (403), the headers
 //! (400), the body (415, 413, 400, 422), then the store's order: not found
 //! (404), a stale `If-Match` (409), an archived flag (409).
 
 mod definition;
+mod evaluated;
 
 use std::sync::Arc;
 
@@ -26,8 +31,9 @@ use vexil_proto::Flag;
 use vexil_proto::validate::validate_flag;
 
 use self::definition::{FlagPatch, write_definition};
+pub use self::evaluated::{FlagView, Rfc3339, with_last_evaluated};
 use super::error::{ApiError, ErrorBody};
-use super::flag_schemas::{FlagPageSchema, FlagRecordSchema, FlagSchema};
+use super::flag_schemas::{FlagPageSchema, FlagRecordSchema, FlagSchema, FlagViewSchema};
 use super::json::Json;
 use super::paging::PageQuery;
 use super::query::Query;
@@ -40,7 +46,7 @@ use crate::store::{FlagFilter, FlagRecord, Paged, Store};
 #[derive(Debug, OpenApi)]
 #[openapi(
     paths(list_flags, create_flag, get_flag, put_flag, patch_flag, delete_flag),
-    components(schemas(FlagSchema, FlagRecordSchema, FlagPageSchema, FlagPatch)),
+    components(schemas(FlagSchema, FlagRecordSchema, FlagViewSchema, FlagPageSchema, FlagPatch)),
     tags((name = "flags", description = "Flag definitions, shared by every environment"))
 )]
 pub struct Doc;
@@ -76,6 +82,11 @@ pub struct FlagListQuery {
     tag: Option<String>,
     /// `true`: archived flags only; `false` (default): live flags only.
     archived: Option<bool>,
+    /// Only flags no SDK reported evaluating, in any environment, at or
+    /// after this RFC 3339 time (`2026-11-01T00:00:00Z`): stale flags.
+    #[serde(default, deserialize_with = "crate::api::query::optional_time")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    unevaluated_since: Option<time::OffsetDateTime>,
 }
 
 /// The URL of a flag, for `Location`.
@@ -92,7 +103,8 @@ fn flag_url(project: &str, key: &str) -> String {
     security(("user" = [])),
     responses(
         (status = 200, description = "One page of flags and the total matching the filters", body = FlagPageSchema),
-        (status = 400, description = "A malformed query (`page=0`, `archived=maybe`, `per_page` over 200)", body = ErrorBody),
+        (status = 400, description = "A malformed query (`page=0`, `archived=maybe`, `per_page` over 200, \
+            `unevaluated_since` not RFC 3339)", body = ErrorBody),
         (status = 401, description = "No session or API token", body = ErrorBody),
         (status = 404, description = "No such project", body = ErrorBody),
     )
@@ -103,16 +115,22 @@ async fn list_flags(
     Path(project): Path<String>,
     Query(query): Query<FlagListQuery>,
     Query(paging): Query<PageQuery>,
-) -> Result<axum::Json<Paged<FlagRecord>>, ApiError> {
+) -> Result<axum::Json<Paged<FlagView>>, ApiError> {
     let non_empty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
     let filter = FlagFilter {
         query: non_empty(query.q),
         tag: non_empty(query.tag),
         archived: query.archived,
-        unevaluated_since: None,
+        unevaluated_since: query.unevaluated_since,
         page: paging.page()?,
     };
-    Ok(axum::Json(store.list_flags(&project, &filter).await?))
+    let page = store.list_flags(&project, &filter).await?;
+    Ok(axum::Json(Paged {
+        items: with_last_evaluated(&*store, &project, page.items).await?,
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+    }))
 }
 
 /// Creates a flag, with the default config (disabled, serving its off
@@ -171,7 +189,7 @@ async fn create_flag(
     ),
     security(("user" = [])),
     responses(
-        (status = 200, description = "The flag", body = FlagRecordSchema, headers(
+        (status = 200, description = "The flag, with when it was last evaluated per environment", body = FlagViewSchema, headers(
             ("ETag" = String, description = "The flag's version, for `If-Match`"))),
         (status = 401, description = "No session or API token", body = ErrorBody),
         (status = 404, description = "No such project or flag", body = ErrorBody),
@@ -181,9 +199,14 @@ async fn get_flag(
     State(store): State<Arc<dyn Store>>,
     _principal: Principal,
     Path((project, key)): Path<(String, String)>,
-) -> Result<Versioned<FlagRecord>, ApiError> {
+) -> Result<Versioned<FlagView>, ApiError> {
     let record = store.get_flag(&project, &key).await?;
-    Ok(Versioned(record.version, record))
+    let version = record.version;
+    let mut views = with_last_evaluated(&*store, &project, vec![record]).await?;
+    let view = views
+        .pop()
+        .ok_or_else(|| ApiError::Internal("a flag went missing while reading it".into()))?;
+    Ok(Versioned(version, view))
 }
 
 /// Replaces a flag's definition. The key cannot change and neither can the

@@ -28,6 +28,8 @@
 //! - `sdk_keys`: `/api/v1/projects/{p}/environments/{e}/sdk-keys[/{id}]`.
 //! - `tokens`: `/api/v1/tokens[/{id}]`, API and integration tokens.
 //! - `users`: `/api/v1/users[/{username}]`.
+//! - `usage`: `POST /api/v1/usage` (SDK key: evaluation counts) and
+//!   `GET …/flags/{f}/usage` (hourly counts, totals, last evaluated).
 
 pub mod account;
 pub mod admin_schemas;
@@ -50,6 +52,7 @@ pub mod resource;
 pub mod sdk_keys;
 pub mod segments;
 pub mod tokens;
+pub mod usage;
 pub mod users;
 pub mod write;
 

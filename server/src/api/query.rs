@@ -25,6 +25,28 @@ where
     }
 }
 
+/// `#[serde(default, deserialize_with = "optional_time")]` for an RFC 3339
+/// query parameter, with an error that shows the expected form (the
+/// `time` crate's own says which component failed, which helps nobody
+/// holding a URL).
+pub fn optional_time<'de, D>(deserializer: D) -> Result<Option<time::OffsetDateTime>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize as _;
+    use time::format_description::well_known::Rfc3339;
+    let Some(text) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    time::OffsetDateTime::parse(&text, &Rfc3339)
+        .map(Some)
+        .map_err(|_| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not an RFC 3339 time such as 2026-11-01T00:00:00Z"
+            ))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::Request;
@@ -42,6 +64,34 @@ mod tests {
         Query::<Filter>::from_request_parts(&mut parts, &())
             .await
             .map(|Query(filter)| filter)
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Since {
+        #[serde(default, deserialize_with = "super::optional_time")]
+        since: Option<time::OffsetDateTime>,
+    }
+
+    #[tokio::test]
+    async fn times_are_rfc_3339_or_say_so() {
+        let parse = |uri: &'static str| async move {
+            let (mut parts, ()) = Request::builder().uri(uri).body(()).unwrap().into_parts();
+            Query::<Since>::from_request_parts(&mut parts, &())
+                .await
+                .map(|Query(q)| q.since)
+        };
+        assert_eq!(
+            parse("/x?since=2026-11-01T00:00:00Z").await.unwrap(),
+            Some(time::macros::datetime!(2026-11-01 00:00 UTC))
+        );
+        assert_eq!(parse("/x").await.unwrap(), None);
+        match parse("/x?since=monday").await.unwrap_err() {
+            ApiError::BadRequest(message) => assert_eq!(
+                message,
+                "Failed to deserialize query string: since: `monday` is not an RFC 3339 time such as 2026-11-01T00:00:00Z"
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[tokio::test]

@@ -14,6 +14,7 @@ use vexil_server::auth::{AuthState, Clock, SystemClock};
 use vexil_server::snapshots::SnapshotCache;
 use vexil_server::store::sqlite::SqliteStore;
 use vexil_server::store::{Role, Store, TokenKind, TokenRecord, UserRecord, WriteMeta};
+use vexil_server::usage::UsageBuffer;
 use vexil_server::{AppState, app};
 
 /// A running server and the state behind it.
@@ -24,6 +25,9 @@ pub struct TestServer {
     pub auth: AuthState,
     /// The server's snapshot cache, for tests to invalidate or poll it.
     pub snapshots: SnapshotCache,
+    /// The server's buffer of reported evaluation counts; tests flush it
+    /// themselves (no flusher task runs here).
+    pub usage: UsageBuffer,
     /// A session of the admin `admin`.
     pub admin: String,
 }
@@ -38,6 +42,7 @@ impl TestServer {
         let auth = AuthState::new(keys, Arc::clone(&store), clock);
         let state = AppState::new(Arc::clone(&store), auth.clone());
         let snapshots = state.snapshots.clone();
+        let usage = state.usage.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -49,6 +54,7 @@ impl TestServer {
             store,
             auth,
             snapshots,
+            usage,
             admin: String::new(),
         };
         server.admin = server.user("admin", Role::Admin).await;

@@ -144,6 +144,7 @@ scenarios!(
     usage::usage_counts_saturate,
     usage::usage_goes_with_its_flag,
     usage::unevaluated_since_finds_stale_flags,
+    usage::usage_and_writes_run_together,
 );
 
 #[tokio::test]

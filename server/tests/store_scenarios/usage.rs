@@ -217,3 +217,59 @@ pub async fn unevaluated_since_finds_stale_flags(store: Arc<dyn Store>) {
         (vec!["fresh".into(), "never".into(), "stale".into()], 3)
     );
 }
+
+/// Flushes and writes at once (toggles, definition updates, new flags, all
+/// locking environment and flag rows): every one finishes, none deadlocks,
+/// and every count arrives.
+pub async fn usage_and_writes_run_together(store: Arc<dyn Store>) {
+    let flags = ["a", "b", "c"];
+    for key in flags {
+        add_flag(&*store, "default", key, 1).await;
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for round in 0..20_i64 {
+        let flusher = Arc::clone(&store);
+        tasks.spawn(async move {
+            let increments: Vec<UsageIncrement> = ["production", "staging", "development"]
+                .iter()
+                .flat_map(|environment| {
+                    flags
+                        .iter()
+                        .map(move |flag| increment(environment, flag, Some("on"), 1, round))
+                })
+                .collect();
+            assert_eq!(flusher.record_usage(&increments).await.unwrap(), 9);
+        });
+        let writer = Arc::clone(&store);
+        tasks.spawn(async move {
+            let flag = flags[(round % 3) as usize];
+            let environment = ["production", "staging"][(round % 2) as usize];
+            writer
+                .set_flag_enabled(
+                    "default",
+                    flag,
+                    environment,
+                    round % 2 == 0,
+                    &meta("u", round),
+                )
+                .await
+                .unwrap();
+            writer
+                .update_flag("default", &boolean_flag(flag), &meta("u", round))
+                .await
+                .unwrap();
+            add_flag(&*writer, "default", &format!("new-{round}"), round).await;
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    for flag in flags {
+        let usage = store
+            .flag_usage("default", flag, None, at(0), at(HOUR))
+            .await
+            .unwrap();
+        let total: u64 = usage.iter().map(|b| b.count).sum();
+        assert_eq!((usage.len(), total), (3, 60), "{flag}");
+    }
+}

@@ -19,6 +19,7 @@ use crate::store::{
 #[openapi(components(schemas(
     FlagSchema,
     FlagRecordSchema,
+    FlagViewSchema,
     FlagPageSchema,
     FlagConfigSchema,
     SegmentRecordSchema,
@@ -108,6 +109,11 @@ fn object_schemas_match_the_real_types() {
         updated_at: now,
     };
     assert_fields(&components, "FlagRecord", &record);
+    let view = crate::api::flags::FlagView {
+        record: record.clone(),
+        last_evaluated: [("production".to_string(), crate::api::flags::Rfc3339(now))].into(),
+    };
+    assert_fields(&components, "FlagView", &view);
     let rule = Rule {
         id: "r".into(),
         description: "d".into(),
