@@ -1,11 +1,14 @@
 //! Sends the evaluation counts to `POST /api/v1/usage` every interval, and
-//! once more when the client closes.
+//! once more when the client closes. A window with many flags goes as
+//! several requests; counts the server could not take for a passing reason
+//! (network, 5xx, 408, 429) go with the next window, counts it refused
+//! (other 4xx) are dropped.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::{StatusCode, Url};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -13,6 +16,10 @@ use vexil_proto::{UsageCount, UsageReport};
 
 use crate::state::Shared;
 use crate::usage::{Totals, into_counts};
+
+/// Entries per request: the server takes up to 1 000 and 256 KiB; 500
+/// entries of 128-character keys stay well under both.
+const MAX_ENTRIES: usize = 500;
 
 /// What the reporter needs.
 #[derive(Debug, Clone)]
@@ -67,24 +74,43 @@ impl Reporter {
             self.window_start = window_end;
             return;
         }
-        let report = UsageReport {
-            window_start: self.window_start,
-            window_end,
-            counts,
-        };
-        match send(config, &report).await {
-            Ok(()) => self.window_start = window_end,
-            Err(problem) => {
-                tracing::warn!(%problem, "usage report not delivered; keeping the counts for the next one");
-                self.unsent = report.counts;
+        let mut delivered = true;
+        for chunk in counts.chunks(MAX_ENTRIES) {
+            let report = UsageReport {
+                window_start: self.window_start,
+                window_end,
+                counts: chunk.to_vec(),
+            };
+            match send(config, &report).await {
+                Ok(()) => {}
+                Err(Failure::Refused(problem)) => {
+                    // Sending the same counts again would be refused again.
+                    tracing::warn!(%problem, "usage report refused; dropping its counts");
+                }
+                Err(Failure::Retry(problem)) => {
+                    tracing::warn!(%problem, "usage report not delivered; keeping the counts for the next one");
+                    self.unsent.extend(report.counts);
+                    delivered = false;
+                }
             }
+        }
+        if delivered {
+            self.window_start = window_end;
         }
     }
 }
 
-async fn send(config: &ReporterConfig, report: &UsageReport) -> Result<(), String> {
+/// Why a report was not delivered.
+enum Failure {
+    /// The server refused its content (4xx): do not send it again.
+    Refused(String),
+    /// The network or the server failed: send the counts with the next one.
+    Retry(String),
+}
+
+async fn send(config: &ReporterConfig, report: &UsageReport) -> Result<(), Failure> {
     let mut bearer = HeaderValue::from_str(&format!("Bearer {}", config.sdk_key))
-        .map_err(|_| "the SDK key is not a valid header value".to_owned())?;
+        .map_err(|_| Failure::Refused("the SDK key is not a valid header value".to_owned()))?;
     bearer.set_sensitive(true);
     let response = config
         .http
@@ -93,10 +119,17 @@ async fn send(config: &ReporterConfig, report: &UsageReport) -> Result<(), Strin
         .json(report)
         .send()
         .await
-        .map_err(|e| e.without_url().to_string())?;
-    if response.status().is_success() {
+        .map_err(|e| Failure::Retry(e.without_url().to_string()))?;
+    let status = response.status();
+    let problem = format!("the server answered {status}");
+    if status.is_success() {
         Ok(())
+    } else if status.is_client_error()
+        && status != StatusCode::REQUEST_TIMEOUT
+        && status != StatusCode::TOO_MANY_REQUESTS
+    {
+        Err(Failure::Refused(problem))
     } else {
-        Err(format!("the server answered {}", response.status()))
+        Err(Failure::Retry(problem))
     }
 }
