@@ -8,7 +8,7 @@ use std::time::Duration;
 use vexil_proto::Snapshot;
 
 use crate::client::{Client, Lifecycle};
-use crate::endpoint::{Endpoint, tls_config};
+use crate::endpoint::{Endpoint, SdkKey, tls_config};
 use crate::error::Error;
 use crate::reporter::{self, ReporterConfig};
 use crate::state::{ProviderState, Shared};
@@ -149,7 +149,7 @@ impl ClientBuilder {
                 .map_err(|e| Error::Tls(e.to_string()))?;
             let config = ReporterConfig {
                 url: endpoint.usage.clone(),
-                sdk_key: self.sdk_key.clone(),
+                sdk_key: SdkKey::new(self.sdk_key.clone()),
                 interval: self.usage_interval,
                 http,
             };
@@ -157,7 +157,7 @@ impl ClientBuilder {
         }
         let config = StreamConfig {
             endpoint,
-            sdk_key: self.sdk_key,
+            sdk_key: SdkKey::new(self.sdk_key),
             tls,
             backoff_min: self.backoff.0,
             backoff_max: self.backoff.1,

@@ -7,13 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::header::AUTHORIZATION;
 use reqwest::{StatusCode, Url};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 use vexil_proto::{UsageCount, UsageReport};
 
+use crate::endpoint::SdkKey;
 use crate::state::Shared;
 use crate::usage::{Totals, into_counts};
 
@@ -25,7 +26,7 @@ const MAX_ENTRIES: usize = 500;
 #[derive(Debug, Clone)]
 pub(crate) struct ReporterConfig {
     pub(crate) url: Url,
-    pub(crate) sdk_key: String,
+    pub(crate) sdk_key: SdkKey,
     pub(crate) interval: Duration,
     pub(crate) http: reqwest::Client,
 }
@@ -109,9 +110,10 @@ enum Failure {
 }
 
 async fn send(config: &ReporterConfig, report: &UsageReport) -> Result<(), Failure> {
-    let mut bearer = HeaderValue::from_str(&format!("Bearer {}", config.sdk_key))
-        .map_err(|_| Failure::Refused("the SDK key is not a valid header value".to_owned()))?;
-    bearer.set_sensitive(true);
+    let bearer = config
+        .sdk_key
+        .bearer()
+        .ok_or_else(|| Failure::Refused("the SDK key is not a valid header value".to_owned()))?;
     let response = config
         .http
         .post(config.url.clone())

@@ -110,7 +110,11 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .iter()
         {
-            listener(&event);
+            // A panicking callback must not take the stream down with it.
+            let call = std::panic::AssertUnwindSafe(|| listener(&event));
+            if std::panic::catch_unwind(call).is_err() {
+                tracing::error!(version = event.version, "an on_change callback panicked");
+            }
         }
         event
     }

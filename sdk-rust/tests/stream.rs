@@ -68,6 +68,7 @@ async fn a_snapshot_then_patches_apply_in_order() {
     assert!(!on(&client, "a"));
     assert_eq!(client.snapshot().version(), 1);
 
+    client.on_change(|_| panic!("a listener that panics harms no one else"));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = Arc::clone(&seen);
     client.on_change(move |event| record.lock().unwrap().push(event.clone()));
