@@ -28,6 +28,24 @@ pub enum ProviderState {
     Error,
 }
 
+impl ProviderState {
+    /// OpenFeature's name: `NOT_READY`, `READY`, `STALE`, `ERROR`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderState::NotReady => "NOT_READY",
+            ProviderState::Ready => "READY",
+            ProviderState::Stale => "STALE",
+            ProviderState::Error => "ERROR",
+        }
+    }
+}
+
+impl std::fmt::Display for ProviderState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A callback registered with `on_change`.
 type Listener = Box<dyn Fn(&ChangeEvent) + Send + Sync>;
 
