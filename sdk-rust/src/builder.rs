@@ -142,11 +142,7 @@ impl ClientBuilder {
         ));
         let (lifecycle, stopped) = Lifecycle::new();
         if self.send_usage {
-            let http = reqwest::Client::builder()
-                .tls_backend_preconfigured((*tls).clone())
-                .timeout(Duration::from_secs(10))
-                .build()
-                .map_err(|e| Error::Tls(e.to_string()))?;
+            let http = reporter::http_client(&tls);
             let config = ReporterConfig {
                 url: endpoint.usage.clone(),
                 sdk_key: SdkKey::new(self.sdk_key.clone()),

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use reqwest::Url;
-use reqwest::header::HeaderValue;
+use http::HeaderValue;
+use url::Url;
 
 use crate::error::Error;
 

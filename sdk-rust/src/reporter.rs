@@ -7,11 +7,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::AUTHORIZATION;
-use reqwest::{StatusCode, Url};
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::{Request, StatusCode};
+use http_body_util::Full;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
+use url::Url;
 use vexil_proto::{UsageCount, UsageReport};
 
 use crate::endpoint::SdkKey;
@@ -28,7 +35,7 @@ pub(crate) struct ReporterConfig {
     pub(crate) url: Url,
     pub(crate) sdk_key: SdkKey,
     pub(crate) interval: Duration,
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: HttpClient,
 }
 
 /// Reports every `interval` until shutdown, then flushes.
@@ -109,19 +116,38 @@ enum Failure {
     Retry(String),
 }
 
+/// The HTTP client reports go through: hyper over hyper-rustls, with the
+/// SDK's rustls config (plain HTTP for `http://` servers).
+pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// A client for reports with `tls` for `https://` servers.
+pub(crate) fn http_client(tls: &rustls::ClientConfig) -> HttpClient {
+    let connector = HttpsConnectorBuilder::new()
+        .with_tls_config(tls.clone())
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+/// A report slower than this failed (its counts go with the next one).
+const REPORT_TIMEOUT: Duration = Duration::from_secs(10);
+
 async fn send(config: &ReporterConfig, report: &UsageReport) -> Result<(), Failure> {
     let bearer = config
         .sdk_key
         .bearer()
         .ok_or_else(|| Failure::Refused("the SDK key is not a valid header value".to_owned()))?;
-    let response = config
-        .http
-        .post(config.url.clone())
+    let body = serde_json::to_vec(report).map_err(|e| Failure::Refused(e.to_string()))?;
+    let request = Request::post(config.url.as_str())
         .header(AUTHORIZATION, bearer)
-        .json(report)
-        .send()
+        .header(CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let response = tokio::time::timeout(REPORT_TIMEOUT, config.http.request(request))
         .await
-        .map_err(|e| Failure::Retry(e.without_url().to_string()))?;
+        .map_err(|_| Failure::Retry("the server did not answer in time".to_owned()))?
+        .map_err(|e| Failure::Retry(e.to_string()))?;
     let status = response.status();
     let problem = format!("the server answered {status}");
     if status.is_success() {
