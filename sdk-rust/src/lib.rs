@@ -17,7 +17,7 @@
 //! [`Client::on_change`] and [`Client::changes`] say which flags changed.
 //! Evaluations are counted per flag and variant on striped atomics and
 //! reported to `POST /api/v1/usage`. With the `openfeature` feature,
-//! [`openfeature::VexilProvider`] plugs the client into the `open-feature`
+//! `openfeature::VexilProvider` plugs the client into the `open-feature`
 //! crate. The user guide is `docs/sdk-rust.md`.
 //!
 //! ```
