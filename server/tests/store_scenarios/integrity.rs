@@ -1,12 +1,13 @@
 //! What a write checks inside its own transaction, so that no concurrent
 //! write can slip in between the check and the commit: a config naming a
 //! variant, segment or prerequisite flag that does not exist is refused
-//! with JSON-pointer paths; and a segment delete racing a config that
-//! names the segment ends with exactly one of them committed.
+//! with JSON-pointer paths; a definition may not drop a variant a config
+//! uses; and a segment delete racing a config that names the segment ends
+//! with exactly one of them committed.
 
 use std::sync::Arc;
 
-use vexil_proto::{FlagConfig, Prerequisite, Problem, Serve};
+use vexil_proto::{Flag, FlagConfig, Prerequisite, Problem, Serve};
 use vexil_server::store::{Store, StoreError, StoreResult};
 
 use crate::common::*;
@@ -131,4 +132,80 @@ pub async fn segment_delete_races_a_config_naming_it(store: Arc<dyn Store>) {
             .await
             .unwrap();
     }
+}
+
+pub async fn variants_in_use_cannot_be_removed(store: Arc<dyn Store>) {
+    // Default configs serve the last variant (green) everywhere.
+    let mut banner = string_flag("banner");
+    banner
+        .variants
+        .insert(1, vexil_proto::Variant::new("red", "red"));
+    store
+        .create_flag("default", &banner, &[], &meta("u", 1))
+        .await
+        .unwrap();
+    let serving_red = FlagConfig::new("blue", Serve::Variant("red".into()));
+    store
+        .put_flag_config("default", "banner", "staging", &serving_red, &meta("u", 2))
+        .await
+        .unwrap();
+    add_flag(&*store, "default", "promo", 3).await;
+    let needs_blue = FlagConfig {
+        prerequisites: vec![Prerequisite {
+            flag: "banner".into(),
+            variant: "blue".into(),
+        }],
+        ..serving_on()
+    };
+    store
+        .put_flag_config("default", "promo", "production", &needs_blue, &meta("u", 4))
+        .await
+        .unwrap();
+    let stored = store.get_flag("default", "banner").await.unwrap();
+    let versions_before = versions(&*store, "default").await;
+
+    let without = |variant: &str| Flag {
+        variants: banner
+            .variants
+            .iter()
+            .filter(|v| v.key != variant)
+            .cloned()
+            .collect(),
+        ..banner.clone()
+    };
+    assert_eq!(
+        problems(store.update_flag("default", &without("red"), &meta("u", 5)).await),
+        [(
+            "/variants".to_owned(),
+            "variant `red` is served by the flag's config in environment `staging`; change that config first".to_owned()
+        )]
+    );
+    let found = problems(
+        store
+            .update_flag("default", &without("blue"), &meta("u", 5))
+            .await,
+    );
+    assert!(
+        found.contains(&(
+            "/variants".to_owned(),
+            "variant `blue` is required by a prerequisite of flag `promo` in environment `production`; change that prerequisite first".to_owned()
+        )),
+        "{found:?}"
+    );
+
+    assert_eq!(store.get_flag("default", "banner").await.unwrap(), stored);
+    assert_eq!(versions(&*store, "default").await, versions_before);
+    // A variant nothing uses can go.
+    let mut extended = banner.clone();
+    extended
+        .variants
+        .push(vexil_proto::Variant::new("gold", "gold"));
+    store
+        .update_flag("default", &extended, &meta("u", 6))
+        .await
+        .unwrap();
+    store
+        .update_flag("default", &banner, &meta("u", 7))
+        .await
+        .unwrap();
 }
