@@ -7,7 +7,7 @@
 use vexil_proto::validate::validate_flag_config;
 use vexil_proto::{Flag, FlagConfig, Problem, Serve, Snapshot};
 
-use super::{FlagRecord, StoreError, StoreResult, WriteMeta};
+use super::{FlagRecord, Role, StoreError, StoreResult, UserRecord, WriteMeta};
 
 /// [`StoreError::Conflict`] unless the writer's `If-Match` is `current`
 /// (or it gave none).
@@ -144,6 +144,24 @@ pub(super) fn check_variants_kept(
             })
             .collect(),
     ))
+}
+
+/// Refuses a write that leaves no enabled admin: `before` is one, `after`
+/// (`None` when deleted) is not, and `other_admins` (the enabled admins
+/// besides `before`, read inside the write after locking them) is zero.
+pub(super) fn check_admin_remains(
+    before: &UserRecord,
+    after: Option<&UserRecord>,
+    other_admins: u64,
+) -> StoreResult<()> {
+    let enabled_admin = |user: &UserRecord| user.role == Role::Admin && !user.disabled;
+    if enabled_admin(before) && !after.is_some_and(enabled_admin) && other_admins == 0 {
+        return Err(StoreError::Refused(format!(
+            "`{}` is the last enabled admin; make another user admin first",
+            before.username
+        )));
+    }
+    Ok(())
 }
 
 /// Why a segment cannot be deleted: a flag's config names it.

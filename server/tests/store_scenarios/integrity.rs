@@ -2,13 +2,15 @@
 //! write can slip in between the check and the commit: a config naming a
 //! variant, segment or prerequisite flag that does not exist is refused
 //! with JSON-pointer paths; a definition may not drop a variant a config
-//! uses; and a segment delete racing a config that names the segment ends
-//! with exactly one of them committed.
+//! uses; the last enabled admin stays. And the races against those
+//! checks: a segment delete racing a config that names the segment, and
+//! the last two admins demoting each other, each end with exactly one
+//! write committed.
 
 use std::sync::Arc;
 
 use vexil_proto::{Flag, FlagConfig, Prerequisite, Problem, Serve};
-use vexil_server::store::{Store, StoreError, StoreResult};
+use vexil_server::store::{Role, Store, StoreError, StoreResult, UserRecord};
 
 use crate::common::*;
 
@@ -208,4 +210,115 @@ pub async fn variants_in_use_cannot_be_removed(store: Arc<dyn Store>) {
         .update_flag("default", &banner, &meta("u", 7))
         .await
         .unwrap();
+}
+
+/// The refusal both backends give for the last enabled admin.
+fn last_admin(username: &str) -> String {
+    format!("`{username}` is the last enabled admin; make another user admin first")
+}
+
+pub async fn the_last_enabled_admin_stays(store: Arc<dyn Store>) {
+    let admin = store
+        .create_user(&user("root", Role::Admin), &meta("cli", 1))
+        .await
+        .unwrap();
+    store
+        .create_user(&user("ed", Role::Editor), &meta("cli", 1))
+        .await
+        .unwrap();
+    let changes_before = change_count(&*store, None).await;
+    let demoted = UserRecord {
+        role: Role::Editor,
+        ..admin.clone()
+    };
+    let disabled = UserRecord {
+        disabled: true,
+        ..admin.clone()
+    };
+    for refused in [
+        store.update_user(&demoted, &meta("u", 2)).await,
+        store.update_user(&disabled, &meta("u", 2)).await,
+    ] {
+        assert!(
+            matches!(&refused, Err(StoreError::Refused(why)) if *why == last_admin("root")),
+            "{refused:?}"
+        );
+    }
+    let deleted = store.delete_user("root", &meta("u", 2)).await;
+    assert!(
+        matches!(&deleted, Err(StoreError::Refused(why)) if *why == last_admin("root")),
+        "{deleted:?}"
+    );
+    assert_eq!(store.get_user("root").await.unwrap(), admin);
+    assert_eq!(change_count(&*store, None).await, changes_before);
+    // Other users, and admins with another admin beside them, change freely.
+    store.delete_user("ed", &meta("u", 3)).await.unwrap();
+    store
+        .create_user(&user("second", Role::Admin), &meta("u", 4))
+        .await
+        .unwrap();
+    store.update_user(&demoted, &meta("u", 5)).await.unwrap();
+}
+
+pub async fn the_last_two_admins_demoting_each_other_leave_one(store: Arc<dyn Store>) {
+    for round in 0..ROUNDS {
+        let (a, b) = (format!("a{round}"), format!("b{round}"));
+        let mut admins = Vec::new();
+        for name in [&a, &b] {
+            let created = store
+                .create_user(&user(name, Role::Admin), &meta("cli", 1))
+                .await
+                .unwrap();
+            admins.push(created);
+        }
+        let demote = |admin: &UserRecord| {
+            let store = Arc::clone(&store);
+            let demoted = UserRecord {
+                role: Role::Viewer,
+                ..admin.clone()
+            };
+            tokio::spawn(async move { store.update_user(&demoted, &meta("u", 2)).await })
+        };
+        // The one admin an earlier round left steps down first, so that
+        // `a` and `b` are the last two.
+        let survivors_before = enabled_admins(&*store).await;
+        let others: Vec<&String> = survivors_before
+            .iter()
+            .filter(|u| **u != a && **u != b)
+            .collect();
+        for other in others {
+            let record = store.get_user(other).await.unwrap();
+            store
+                .update_user(
+                    &UserRecord {
+                        role: Role::Viewer,
+                        ..record
+                    },
+                    &meta("u", 2),
+                )
+                .await
+                .unwrap();
+        }
+        let (first, second) = (demote(&admins[0]), demote(&admins[1]));
+        let outcomes = [first.await.unwrap(), second.await.unwrap()];
+        let won = outcomes.iter().filter(|o| o.is_ok()).count();
+        assert_eq!(won, 1, "round {round}: {outcomes:?}");
+        let refused = outcomes.iter().find_map(|o| o.as_ref().err()).unwrap();
+        assert!(
+            matches!(refused, StoreError::Refused(why) if why.contains("is the last enabled admin")),
+            "{refused:?}"
+        );
+        assert_eq!(enabled_admins(&*store).await.len(), 1, "round {round}");
+    }
+}
+
+async fn enabled_admins(store: &dyn Store) -> Vec<String> {
+    store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|u| u.role == Role::Admin && !u.disabled)
+        .map(|u| u.username)
+        .collect()
 }

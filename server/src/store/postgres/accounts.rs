@@ -85,8 +85,16 @@ pub(super) async fn update_user(
     meta: &WriteMeta,
 ) -> StoreResult<UserRecord> {
     let mut tx = write::begin(pool).await?;
+    let admins = lock_enabled_admins(&mut tx).await?;
     let before = lock_user(&mut tx, &user.username).await?;
     checks::check_version(meta, before.version)?;
+    let others = others(&admins, &user.username);
+    let after = UserRecord {
+        role: user.role,
+        disabled: user.disabled,
+        ..before.clone()
+    };
+    checks::check_admin_remains(&before, Some(&after), others)?;
     let row = sqlx::query(
         "UPDATE users SET password_hash = $2, role = $3, disabled = $4, \
          version = version + 1, updated_at = $5 WHERE username = $1 RETURNING *",
@@ -111,14 +119,36 @@ pub(super) async fn delete_user(
     meta: &WriteMeta,
 ) -> StoreResult<()> {
     let mut tx = write::begin(pool).await?;
+    let admins = lock_enabled_admins(&mut tx).await?;
     let before = lock_user(&mut tx, username).await?;
     checks::check_version(meta, before.version)?;
+    checks::check_admin_remains(&before, None, others(&admins, username))?;
     sqlx::query("DELETE FROM users WHERE username = $1")
         .bind(username)
         .execute(&mut *tx)
         .await?;
     let change = NewChange::user(username, ChangeAction::Deleted, Some(&before), None)?;
     write::commit(tx, change, Vec::new(), meta).await
+}
+
+/// Locks every enabled admin's row, in username order, before the user
+/// row a write changes: two writes demoting, disabling or deleting the
+/// last two admins then run one after the other, and the second sees the
+/// first's result (READ COMMITTED re-checks a locked row's `WHERE` once
+/// the lock is granted). Taking this lock first keeps the order the same
+/// in every user write, so they cannot deadlock.
+async fn lock_enabled_admins(conn: &mut PgConnection) -> StoreResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT username FROM users WHERE role = 'admin' AND NOT disabled \
+         ORDER BY username FOR UPDATE",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// How many of `admins` are not `username`.
+fn others(admins: &[String], username: &str) -> u64 {
+    admins.iter().filter(|a| *a != username).count() as u64
 }
 
 async fn lock_user(conn: &mut PgConnection, username: &str) -> StoreResult<UserRecord> {

@@ -11,12 +11,24 @@ use super::log::{Bump, commit};
 use super::projects::project_row;
 use super::rows::row_by_key;
 use crate::store::changes::NewChange;
-use crate::store::checks::check_version;
+use crate::store::checks::{check_admin_remains, check_version};
 use crate::store::codec::{enum_name, to_json, unsigned};
 use crate::store::records;
 use crate::store::{
     ChangeAction, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta,
 };
+
+/// The enabled admins other than `username` (`BEGIN IMMEDIATE` holds the
+/// write lock: none can change before the write commits).
+async fn other_admins(conn: &mut SqliteConnection, username: &str) -> StoreResult<u64> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND username <> ?1",
+    )
+    .bind(username)
+    .fetch_one(&mut *conn)
+    .await?;
+    unsigned(count, "count of admins")
+}
 
 async fn user_row(conn: &mut SqliteConnection, username: &str) -> StoreResult<UserRecord> {
     let table = ("users", USER_COLUMNS);
@@ -114,6 +126,13 @@ impl SqliteStore {
         let mut tx = self.begin_write().await?;
         let before = user_row(&mut tx, &user.username).await?;
         check_version(meta, before.version)?;
+        let after = UserRecord {
+            role: user.role,
+            disabled: user.disabled,
+            ..before.clone()
+        };
+        let others = other_admins(&mut tx, &user.username).await?;
+        check_admin_remains(&before, Some(&after), others)?;
         sqlx::query(
             "UPDATE users SET password_hash = ?2, role = ?3, disabled = ?4, \
                  version = version + 1, updated_at = ?5 \
@@ -141,6 +160,7 @@ impl SqliteStore {
         let mut tx = self.begin_write().await?;
         let before = user_row(&mut tx, username).await?;
         check_version(meta, before.version)?;
+        check_admin_remains(&before, None, other_admins(&mut tx, username).await?)?;
         sqlx::query("DELETE FROM users WHERE username = ?1")
             .bind(username)
             .execute(&mut *tx)
