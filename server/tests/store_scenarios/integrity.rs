@@ -2,7 +2,8 @@
 //! write can slip in between the check and the commit: a config naming a
 //! variant, segment or prerequisite flag that does not exist is refused
 //! with JSON-pointer paths; a definition may not drop a variant a config
-//! uses; the last enabled admin stays. And the races against those
+//! uses; the last enabled admin stays; deleting an environment revokes its
+//! SDK keys in the same transaction. And the races against those
 //! checks: a segment delete racing a config that names the segment, and
 //! the last two admins demoting each other, each end with exactly one
 //! write committed.
@@ -10,7 +11,9 @@
 use std::sync::Arc;
 
 use vexil_proto::{Flag, FlagConfig, Prerequisite, Problem, Serve};
-use vexil_server::store::{Role, Store, StoreError, StoreResult, UserRecord};
+use vexil_server::store::{
+    ChangeAction, Role, Store, StoreError, StoreResult, TokenKind, TokenRecord, UserRecord,
+};
 
 use crate::common::*;
 
@@ -321,4 +324,67 @@ async fn enabled_admins(store: &dyn Store) -> Vec<String> {
         .filter(|u| u.role == Role::Admin && !u.disabled)
         .map(|u| u.username)
         .collect()
+}
+
+/// A token of `kind` for `environments` of `default`.
+fn token_for(id: &str, kind: TokenKind, environments: &[&str]) -> TokenRecord {
+    TokenRecord {
+        id: id.into(),
+        kind,
+        name: format!("token {id}"),
+        role: (kind == TokenKind::Api).then_some(Role::Editor),
+        project: Some("default".into()),
+        environments: environments.iter().map(|e| (*e).to_owned()).collect(),
+        created_by: "user:admin".into(),
+        created_at: at(1),
+        expires_at: at(86_400),
+        last_used_at: None,
+        revoked_at: None,
+    }
+}
+
+pub async fn deleting_an_environment_revokes_its_sdk_keys(store: Arc<dyn Store>) {
+    let tokens = [
+        token_for("sdk-staging-1", TokenKind::Sdk, &["staging"]),
+        token_for("sdk-staging-2", TokenKind::Sdk, &["staging"]),
+        token_for("sdk-production", TokenKind::Sdk, &["production"]),
+        token_for("api-staging", TokenKind::Api, &["staging"]),
+    ];
+    for token in &tokens {
+        store.create_token(token, &meta("u", 1)).await.unwrap();
+    }
+    let staging = store.get_environment("default", "staging").await.unwrap();
+    let stale = if_match(meta("u", 2), staging.environment.version + 1);
+    assert!(matches!(
+        store.delete_environment("default", "staging", &stale).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    for token in &tokens {
+        assert_eq!(store.get_token(&token.id).await.unwrap().revoked_at, None);
+    }
+
+    let revoked = store
+        .delete_environment("default", "staging", &meta("admin", 3))
+        .await
+        .unwrap();
+    assert_eq!(revoked, ["sdk-staging-1", "sdk-staging-2"]);
+    for token in &tokens {
+        let stored = store.get_token(&token.id).await.unwrap();
+        let expected = revoked.contains(&token.id).then_some(at(3));
+        assert_eq!(stored.revoked_at, expected, "{}", token.id);
+    }
+    let log = all_changes(&*store, Some("default")).await;
+    let revocations: Vec<_> = log
+        .iter()
+        .filter(|c| c.action == ChangeAction::Revoked)
+        .map(|c| (c.key.as_str(), c.actor.as_str(), c.reason.as_deref(), c.at))
+        .collect();
+    let reason = Some("environment `staging` was deleted");
+    assert_eq!(
+        revocations,
+        [
+            ("sdk-staging-2", "admin", reason, at(3)),
+            ("sdk-staging-1", "admin", reason, at(3)),
+        ]
+    );
 }

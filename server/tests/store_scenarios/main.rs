@@ -124,6 +124,7 @@ scenarios!(
     integrity::segment_delete_races_a_config_naming_it,
     integrity::variants_in_use_cannot_be_removed,
     integrity::the_last_enabled_admin_stays,
+    integrity::deleting_an_environment_revokes_its_sdk_keys,
     integrity::the_last_two_admins_demoting_each_other_leave_one,
     projects::fresh_install_has_the_default_project,
     projects::projects_and_environments,

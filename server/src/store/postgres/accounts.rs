@@ -5,10 +5,10 @@ use sqlx::postgres::{PgConnection, PgExecutor, PgPool, PgRow};
 use time::OffsetDateTime;
 
 use super::write;
-use crate::store::changes::NewChange;
+use crate::store::changes::{NewChange, revoked_with_environment};
 use crate::store::{
-    ChangeAction, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta, checks,
-    codec, records,
+    ChangeAction, StoreError, StoreResult, TokenFilter, TokenKind, TokenRecord, UserRecord,
+    WriteMeta, checks, codec, records,
 };
 
 pub(super) async fn secret(
@@ -264,4 +264,38 @@ pub(super) async fn touch_token(pool: &PgPool, id: &str, at: OffsetDateTime) -> 
         return Err(StoreError::NotFound(format!("token {id}")));
     }
     Ok(())
+}
+
+/// Revokes the live SDK keys of `environment` inside the caller's write
+/// (deleting it), one change each; returns their ids.
+pub(super) async fn revoke_environment_keys(
+    conn: &mut PgConnection,
+    project: &str,
+    environment: &str,
+    meta: &WriteMeta,
+) -> StoreResult<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT * FROM tokens WHERE kind = $1 AND project = $2 AND revoked_at IS NULL \
+         AND environments ? $3 ORDER BY created_at, id FOR UPDATE",
+    )
+    .bind(codec::enum_name(&TokenKind::Sdk)?)
+    .bind(project)
+    .bind(environment)
+    .fetch_all(&mut *conn)
+    .await?;
+    let meta = revoked_with_environment(meta, environment);
+    let mut revoked = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let before = records::token(row)?;
+        let row = sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 RETURNING *")
+            .bind(&before.id)
+            .bind(meta.at)
+            .fetch_one(&mut *conn)
+            .await?;
+        let after = records::token(&row)?;
+        let change = NewChange::token(&after, ChangeAction::Revoked, Some(&before), Some(&after))?;
+        write::append(conn, change, Vec::new(), &meta).await?;
+        revoked.push(before.id);
+    }
+    Ok(revoked)
 }

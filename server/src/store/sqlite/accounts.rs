@@ -7,15 +7,16 @@ use time::OffsetDateTime;
 
 use super::SqliteStore;
 use super::codec::{self, TOKEN_COLUMNS, USER_COLUMNS, nanos};
-use super::log::{Bump, commit};
+use super::log::{Bump, commit, record};
 use super::projects::project_row;
 use super::rows::row_by_key;
-use crate::store::changes::NewChange;
+use crate::store::changes::{NewChange, revoked_with_environment};
 use crate::store::checks::{check_admin_remains, check_version};
 use crate::store::codec::{enum_name, to_json, unsigned};
 use crate::store::records;
 use crate::store::{
-    ChangeAction, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta,
+    ChangeAction, StoreError, StoreResult, TokenFilter, TokenKind, TokenRecord, UserRecord,
+    WriteMeta,
 };
 
 /// The enabled admins other than `username` (`BEGIN IMMEDIATE` holds the
@@ -261,4 +262,40 @@ impl SqliteStore {
         }
         Ok(())
     }
+}
+
+/// Revokes the live SDK keys of `environment` inside the caller's write
+/// (deleting it), one change each; returns their ids.
+pub(super) async fn revoke_environment_keys(
+    conn: &mut SqliteConnection,
+    project: &str,
+    environment: &str,
+    meta: &WriteMeta,
+) -> StoreResult<Vec<String>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens \
+         WHERE kind = ?1 AND project = ?2 AND revoked_at IS NULL \
+           AND EXISTS (SELECT 1 FROM json_each(tokens.environments) WHERE value = ?3) \
+         ORDER BY created_at, id"
+    )))
+    .bind(enum_name(&TokenKind::Sdk)?)
+    .bind(project)
+    .bind(environment)
+    .fetch_all(&mut *conn)
+    .await?;
+    let meta = revoked_with_environment(meta, environment);
+    let mut revoked = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let before = records::token(row)?;
+        sqlx::query("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1")
+            .bind(&before.id)
+            .bind(nanos(meta.at)?)
+            .execute(&mut *conn)
+            .await?;
+        let after = token_row(conn, &before.id).await?;
+        let change = NewChange::token(&after, ChangeAction::Revoked, Some(&before), Some(&after))?;
+        record(conn, &meta, change, Bump::Nothing).await?;
+        revoked.push(before.id);
+    }
+    Ok(revoked)
 }
