@@ -266,14 +266,14 @@ pub(super) async fn touch_token(pool: &PgPool, id: &str, at: OffsetDateTime) -> 
     Ok(())
 }
 
-/// Revokes the live SDK keys of `environment` inside the caller's write
-/// (deleting it), one change each; returns their ids.
-pub(super) async fn revoke_environment_keys(
+/// Locks the live SDK keys of `environment`, inside the caller's write
+/// (deleting it), before that write appends to the change log: nothing is
+/// locked after the change-log lock (see `write`).
+pub(super) async fn lock_environment_keys(
     conn: &mut PgConnection,
     project: &str,
     environment: &str,
-    meta: &WriteMeta,
-) -> StoreResult<Vec<String>> {
+) -> StoreResult<Vec<TokenRecord>> {
     let rows = sqlx::query(
         "SELECT * FROM tokens WHERE kind = $1 AND project = $2 AND revoked_at IS NULL \
          AND environments ? $3 ORDER BY created_at, id FOR UPDATE",
@@ -283,10 +283,20 @@ pub(super) async fn revoke_environment_keys(
     .bind(environment)
     .fetch_all(&mut *conn)
     .await?;
+    rows.iter().map(records::token).collect()
+}
+
+/// Revokes `keys` (locked by [`lock_environment_keys`]) because
+/// `environment` was deleted, one change each; returns their ids.
+pub(super) async fn revoke_environment_keys(
+    conn: &mut PgConnection,
+    keys: Vec<TokenRecord>,
+    environment: &str,
+    meta: &WriteMeta,
+) -> StoreResult<Vec<String>> {
     let meta = revoked_with_environment(meta, environment);
-    let mut revoked = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let before = records::token(row)?;
+    let mut revoked = Vec::with_capacity(keys.len());
+    for before in keys {
         let row = sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 RETURNING *")
             .bind(&before.id)
             .bind(meta.at)

@@ -261,10 +261,13 @@ pub(super) async fn delete_environment(
     write::lock_project(&mut tx, project, ProjectLock::Update).await?;
     let before = write::lock_environment(&mut tx, project, key).await?;
     checks::check_version(meta, before.environment.version)?;
-    let revoked = accounts::revoke_environment_keys(&mut tx, project, key, meta).await?;
+    let keys = accounts::lock_environment_keys(&mut tx, project, key).await?;
     let delete = "DELETE FROM environments WHERE project = $1 AND key = $2";
     write::execute_keyed(&mut tx, delete, project, key).await?;
     let change = NewChange::environment(project, key, ChangeAction::Deleted, Some(&before), None)?;
-    write::commit(tx, change, Vec::new(), meta).await?;
+    write::append(&mut tx, change, Vec::new(), meta).await?;
+    // Logged after the deletion, as its consequence.
+    let revoked = accounts::revoke_environment_keys(&mut tx, keys, key, meta).await?;
+    tx.commit().await?;
     Ok(revoked)
 }

@@ -272,11 +272,13 @@ impl SqliteStore {
         let mut tx = self.begin_write().await?;
         let before = environment_row(&mut tx, project, key).await?;
         check_version(meta, before.environment.version)?;
-        let revoked = revoke_environment_keys(&mut tx, project, key, meta).await?;
         delete_in_project(&mut tx, "environments", project, key).await?;
         let action = ChangeAction::Deleted;
         let change = NewChange::environment(project, key, action, Some(&before), None)?;
-        commit(tx, meta, change, Bump::Nothing).await?;
+        record(&mut tx, meta, change, Bump::Nothing).await?;
+        // Logged after the deletion, as its consequence.
+        let revoked = revoke_environment_keys(&mut tx, project, key, meta).await?;
+        tx.commit().await?;
         Ok(revoked)
     }
 
