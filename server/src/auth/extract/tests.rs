@@ -745,14 +745,15 @@ async fn refuse_everything() -> [String; 3] {
 
 #[tokio::test]
 async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
-    // tracing caches per callsite whether any subscriber wants its events,
-    // computed when the callsite is first hit. A callsite first hit on
-    // another test's thread while this test's subscriber is being
-    // registered can cache "nobody" after the rebuild below has run. So
-    // every callsite this test needs is hit (and registered) first, with
-    // no subscriber of ours; the rebuild after `set_default` then asks each
-    // of them again with it in place, and nothing can register them later.
-    refuse_everything().await;
+    // tracing registers a callsite on its first hit and caches whether any
+    // subscriber wants its events. While a single dispatcher is
+    // registered, that question goes to the *hitting thread's* default
+    // subscriber, so a callsite another test's thread hits first would be
+    // cached as "never" and this test's events through it lost. A second
+    // registered dispatcher (wanting nothing) makes tracing ask every
+    // registered dispatcher instead, this test's included, for as long as
+    // both live; it is registered first so that there is no window.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let logs = Logs::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -760,7 +761,6 @@ async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    tracing::callsite::rebuild_interest_cache();
     let [key, session, api] = refuse_everything().await;
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
