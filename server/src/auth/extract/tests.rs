@@ -724,11 +724,25 @@ impl std::io::Write for Logs {
 
 /// Every refusal the log test expects, on a fresh fixture; returns the
 /// credentials it used, which must never be logged.
-async fn refuse_everything() -> [String; 3] {
+async fn refuse_everything() -> [String; 5] {
     let f = fixture();
     let key = f.token("k-prod");
     let session = f.session("vic");
     let api = f.token("t-staging");
+    let claims = editor_claims(&f);
+    let unsigned = format!(
+        "{}.{}.",
+        b64url(br#"{"alg":"none","typ":"JWT"}"#),
+        b64url(claims.to_string().as_bytes())
+    );
+    let foreign = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(b"someone else's secret, 32 bytes long"),
+    )
+    .unwrap();
+    let _ = extract::<Principal>(&f.state, bearer(&unsigned)).await;
+    let _ = extract::<Principal>(&f.state, bearer(&foreign)).await;
     f.revoke("k-prod").await;
     let _ = extract::<SdkKey>(&f.state, bearer(&key)).await;
     let _ = extract::<Principal>(&f.state, bearer(&key)).await;
@@ -740,7 +754,7 @@ async fn refuse_everything() -> [String; 3] {
     f.clock.advance(Duration::hours(2));
     let _ = extract::<Principal>(&f.state, bearer(&session)).await;
     let _ = f.state.login("nobody", "hunter2hunter2").await;
-    [key, session, api]
+    [key, session, api, unsigned, foreign]
 }
 
 #[tokio::test]
@@ -761,7 +775,7 @@ async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let [key, session, api] = refuse_everything().await;
+    let [key, session, api, unsigned, foreign] = refuse_everything().await;
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     for expected in [
@@ -772,6 +786,8 @@ async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
         "actor=token:t-staging",
         "reason=token expired subject=user:vic",
         "login refused reason=\"unknown user\"",
+        "reason=invalid token: malformed header or claims",
+        "reason=invalid token: signature does not match",
     ] {
         assert!(logs.contains(expected), "missing {expected:?} in:\n{logs}");
     }
@@ -779,6 +795,8 @@ async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
         key.as_str(),
         session.as_str(),
         api.as_str(),
+        unsigned.as_str(),
+        foreign.as_str(),
         "c2VjcmV0",
         "hunter2",
         "nobody",
@@ -786,7 +804,7 @@ async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
         assert!(!logs.contains(secret), "{secret:?} was logged:\n{logs}");
     }
     // Nor any part of a token: its signature.
-    for token in [&key, &session, &api] {
+    for token in [&key, &session, &api, &foreign] {
         assert!(!logs.contains(token.rsplit('.').next().unwrap()));
     }
 }
