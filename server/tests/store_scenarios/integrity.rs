@@ -4,9 +4,9 @@
 //! with JSON-pointer paths; a definition may not drop a variant a config
 //! uses; the last enabled admin stays; deleting an environment revokes its
 //! SDK keys in the same transaction. And the races against those
-//! checks: a segment delete racing a config that names the segment, and
-//! the last two admins demoting each other, each end with exactly one
-//! write committed.
+//! checks: a segment delete racing a config that names the segment, a
+//! variant's removal racing a config that serves it, and the last two
+//! admins demoting each other, each end with exactly one write committed.
 
 use std::sync::Arc;
 
@@ -387,4 +387,68 @@ pub async fn deleting_an_environment_revokes_its_sdk_keys(store: Arc<dyn Store>)
             ("sdk-staging-1", "admin", reason, at(3)),
         ]
     );
+}
+
+pub async fn variant_removal_races_a_config_serving_it(store: Arc<dyn Store>) {
+    let mut flag = string_flag("checkout");
+    store
+        .create_flag("default", &flag, &[], &meta("u", 0))
+        .await
+        .unwrap();
+    let plain = FlagConfig::new("blue", Serve::Variant("green".into()));
+    for round in 0..ROUNDS {
+        let extra = format!("extra-{round}");
+        flag.variants
+            .push(vexil_proto::Variant::new(&extra, extra.as_str()));
+        store
+            .update_flag("default", &flag, &meta("u", 1))
+            .await
+            .unwrap();
+        let without = Flag {
+            variants: flag.variants[..2].to_vec(),
+            ..flag.clone()
+        };
+        let removing = {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.update_flag("default", &without, &meta("u", 2)).await })
+        };
+        let serving = {
+            let store = Arc::clone(&store);
+            let config = FlagConfig::new("blue", Serve::Variant(extra.clone()));
+            tokio::spawn(async move {
+                store
+                    .put_flag_config("default", "checkout", "staging", &config, &meta("u", 2))
+                    .await
+            })
+        };
+        let removed = removing.await.unwrap();
+        let served = serving.await.unwrap();
+        let stored = store.get_flag("default", "checkout").await.unwrap();
+        let has_extra = stored.flag.variants.iter().any(|v| v.key == extra);
+        let config = store
+            .get_flag_config("default", "checkout", "staging")
+            .await
+            .unwrap();
+        match (&removed, &served) {
+            (Ok(_), Err(StoreError::Invalid(problems))) => {
+                assert_eq!(problems[0].path, "/default_serve/variant", "round {round}");
+                assert!(!has_extra && config.default_serve != Serve::Variant(extra.clone()));
+            }
+            (Err(StoreError::Invalid(problems)), Ok(_)) => {
+                assert_eq!(problems[0].path, "/variants", "round {round}");
+                assert!(has_extra && config.default_serve == Serve::Variant(extra.clone()));
+            }
+            other => panic!("round {round}: not exactly one winner: {other:?}"),
+        }
+        // The next round starts with two variants, served plainly.
+        store
+            .put_flag_config("default", "checkout", "staging", &plain, &meta("u", 3))
+            .await
+            .unwrap();
+        flag.variants.truncate(2);
+        store
+            .update_flag("default", &flag, &meta("u", 3))
+            .await
+            .unwrap();
+    }
 }
