@@ -116,7 +116,12 @@ impl Store for FakeStore {
     ) -> StoreResult<EnvironmentRecord> {
         unimplemented!()
     }
-    async fn delete_environment(&self, _: &str, _: &str, _: &WriteMeta) -> StoreResult<()> {
+    async fn delete_environment(
+        &self,
+        _: &str,
+        _: &str,
+        _: &WriteMeta,
+    ) -> StoreResult<Vec<String>> {
         unimplemented!()
     }
     async fn list_flags(&self, _: &str, _: &FlagFilter) -> StoreResult<Paged<FlagRecord>> {
