@@ -11,6 +11,7 @@ use crate::auth::AuthState;
 use crate::metrics::Metrics;
 use crate::snapshots::SnapshotCache;
 use crate::store::Store;
+use crate::stream::{Doorbell, StreamConfig, Streams};
 
 /// Shared by every request.
 #[derive(Debug, Clone)]
@@ -26,15 +27,31 @@ pub struct AppState {
     /// Compiled snapshots per environment, so evaluation never waits on
     /// the database; write handlers invalidate it after committing.
     pub snapshots: SnapshotCache,
+    /// The SDK streams: feeds per environment, kept up to date after
+    /// commits, doorbell notices and polls.
+    pub streams: Streams,
 }
 
 impl AppState {
-    /// State over `store`, with the auth keys and clock in `auth`.
+    /// State over `store`, with the auth keys and clock in `auth`; streams
+    /// with the default limits and the local doorbell.
     pub fn new(store: Arc<dyn Store>, auth: AuthState) -> Self {
+        Self::with_streams(store, auth, StreamConfig::default(), Doorbell::Local)
+    }
+
+    /// State whose streams use `config` and `doorbell`.
+    pub fn with_streams(
+        store: Arc<dyn Store>,
+        auth: AuthState,
+        config: StreamConfig,
+        doorbell: Doorbell,
+    ) -> Self {
+        let snapshots = SnapshotCache::new(Arc::clone(&store));
         AppState {
             readiness: Readiness::default(),
             metrics: Metrics::install(),
-            snapshots: SnapshotCache::new(Arc::clone(&store)),
+            streams: Streams::new(Arc::clone(&store), snapshots.clone(), config, doorbell),
+            snapshots,
             store,
             auth,
         }
@@ -85,5 +102,11 @@ impl FromRef<AppState> for SnapshotCache {
 impl FromRef<AppState> for Metrics {
     fn from_ref(state: &AppState) -> Self {
         state.metrics.clone()
+    }
+}
+
+impl FromRef<AppState> for Streams {
+    fn from_ref(state: &AppState) -> Self {
+        state.streams.clone()
     }
 }
