@@ -1,10 +1,9 @@
 //! Vexil's control plane, the `vexil` binary.
 //!
-//! For now a skeleton shaped like the server it grows into: configuration,
-//! structured logs, probes, graceful shutdown, and [`launch`], which tests
-//! call to start a real server on `127.0.0.1:0`. Storage, the REST API,
-//! accounts, SDK streams and kill switches arrive with their issues (see
-//! DESIGN.md).
+//! Configuration, storage, the REST API, accounts, SDK streams (with the
+//! Redis doorbell between replicas), probes, metrics, graceful shutdown,
+//! and [`launch`], which tests call to start a real server on
+//! `127.0.0.1:0`. Kill switches arrive with their issue (see DESIGN.md).
 //!
 //! # Layout
 //! - `accounts`: admin accounts made outside the API (`vexil admin create`,

@@ -27,6 +27,20 @@ async fn a_write_reaches_a_subscriber_as_a_contiguous_patch() {
         assert_eq!((patch.from_version, patch.to_version), (from, from + 1));
         assert_eq!(enabled_in(&patch, "checkout"), Some(enabled));
     }
+
+    let metrics = reqwest::get(replica.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        r#"vexil_stream_connections{project="default",environment="production"}"#,
+        r#"vexil_stream_frames_sent_total{kind="patch"}"#,
+        r#"vexil_stream_frames_sent_total{kind="snapshot"}"#,
+    ] {
+        assert!(metrics.contains(line), "{line} missing from /metrics");
+    }
 }
 
 #[tokio::test]

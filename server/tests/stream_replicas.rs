@@ -1,7 +1,8 @@
 //! Two replicas sharing PostgreSQL and Redis: a write through replica A
 //! reaches a subscriber on replica B through the Redis doorbell; with
 //! Redis stopped the update still arrives (B's version poll); with Redis
-//! back, both replicas resubscribe and notices flow again.
+//! back, both replicas resubscribe and notices flow again; a key revoked
+//! on A is cut off on B.
 //!
 //! The test runs its own `redis-server` on a free port as a child process
 //! (so stopping it touches nobody else's Redis) and its own database on
@@ -165,6 +166,15 @@ async fn a_write_on_one_replica_reaches_subscribers_of_another_with_and_without_
     let patch = on_b.patch().await;
     assert_eq!((patch.from_version, patch.to_version), (v + 2, v + 3));
     assert_eq!(enabled_in(&patch, "checkout"), Some(false));
+
+    // 4. A key revoked through A closes its stream on B (B's key check,
+    //    every poll interval).
+    let (id, other_key) = a.sdk_key("production").await;
+    let mut revoked_on_b = Ws::subscribe(b.addr, &other_key, None).await;
+    revoked_on_b.snapshot().await;
+    let path = format!("/api/v1/projects/default/environments/production/sdk-keys/{id}");
+    assert_eq!(a.call(reqwest::Method::DELETE, &path, None).await.0, 204);
+    assert_eq!(revoked_on_b.close_code().await, 4403);
 
     drop(on_b);
     drop((a, b));
