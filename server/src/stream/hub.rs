@@ -327,18 +327,31 @@ impl Streams {
     pub async fn shutdown(&self) {
         self.inner.draining.store(true, Ordering::Release);
         let (low, high) = self.inner.config.reconnect_after_ms;
-        let mut sent = 0;
-        for feed in self.all_feeds() {
-            sent += feed.signal(|_| {
-                let hint = rand::rng().random_range(low..=high.max(low));
-                Some(Signal::Goodbye(hint))
-            });
-        }
+        let goodbye = |_: &str| {
+            let hint = rand::rng().random_range(low..=high.max(low));
+            Some(Signal::Goodbye(hint))
+        };
         let mut live = self.inner.live.subscribe();
-        let wait = self.inner.config.send_timeout * 2;
-        let _ = tokio::time::timeout(wait, live.wait_for(|n| *n == 0)).await;
-        if sent > 0 {
-            info!(streams = sent, "SDK streams told to reconnect elsewhere");
+        let deadline = tokio::time::Instant::now() + self.inner.config.send_timeout * 2;
+        let mut told = 0;
+        // Signalled again until every stream is gone, so a connection that
+        // joined its feed after the first round (its `hello` was in
+        // flight) is told too; a stream already told is not told twice.
+        loop {
+            told = told.max(
+                self.all_feeds()
+                    .iter()
+                    .map(|feed| feed.signal(goodbye))
+                    .sum(),
+            );
+            let round = tokio::time::Instant::now() + Duration::from_millis(100);
+            let gone = tokio::time::timeout_at(round.min(deadline), live.wait_for(|n| *n == 0));
+            if gone.await.is_ok() || tokio::time::Instant::now() >= deadline {
+                break;
+            }
+        }
+        if told > 0 {
+            info!(streams = told, "SDK streams told to reconnect elsewhere");
         }
     }
 }
