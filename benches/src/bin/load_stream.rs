@@ -15,6 +15,8 @@
 //!   round trip is reported beside it, since commit happens inside it;
 //! - **fan-out time**: per write, the first subscriber's receipt to the
 //!   last one's, and the send to the last receipt;
+//! - **CPU time** of the server and of this harness during the writes, per
+//!   write (the server's also per subscriber), from `/proc/<pid>/stat`;
 //! - how many snapshots subscribers got after their first (a slow consumer
 //!   whose queue overflowed gets one instead of patches).
 //!
@@ -31,18 +33,18 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt, stream};
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
-use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 const PROJECT: &str = "default";
 const ENVIRONMENT: &str = "production";
@@ -142,6 +144,7 @@ async fn main() -> anyhow::Result<()> {
         args.subscribers
     );
 
+    let cpu_before = (cpu_ms(server.child.id())?, cpu_ms(std::process::id())?);
     let mut latency = Histogram::<u64>::new(3)?;
     let mut fan_out = Histogram::<u64>::new(3)?;
     let mut to_last = Histogram::<u64>::new(3)?;
@@ -163,7 +166,7 @@ async fn main() -> anyhow::Result<()> {
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        let receipts = tally.receipts.lock().await[i].clone();
+        let receipts = lock(&tally.receipts)[i].clone();
         let (first, last) = (
             *receipts.iter().min().unwrap_or(&sent),
             *receipts.iter().max().unwrap_or(&sent),
@@ -176,6 +179,14 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(args.pause_ms)).await;
     }
 
+    let cpu_after = (cpu_ms(server.child.id())?, cpu_ms(std::process::id())?);
+    let per_write = |before: u64, after: u64| (after - before) as f64 / args.writes as f64;
+    let server_ms = per_write(cpu_before.0, cpu_after.0);
+    println!(
+        "CPU per write: server {server_ms:.1} ms ({:.2} us per subscriber), harness {:.1} ms",
+        server_ms * 1000.0 / args.subscribers as f64,
+        per_write(cpu_before.1, cpu_after.1)
+    );
     println!(
         "propagation (request sent -> patch received), {} samples:",
         latency.len()
@@ -223,7 +234,12 @@ async fn subscribe(
         "authorization",
         HeaderValue::from_str(&format!("Bearer {sdk_key}"))?,
     );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
+    // Small buffers, as the server's, so 10 000 clients fit in memory.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0);
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(config), false).await?;
     let hello = json!({"type": "hello", "sdk": "load-stream", "sdk_version": "0"});
     ws.send(Message::Text(hello.to_string().into())).await?;
     let first = ws
@@ -269,7 +285,7 @@ async fn subscribe(
             let Some(version) = version else { continue };
             let index = version.saturating_sub(start_version + 1) as usize;
             if version > start_version && index < tally.reached.len() {
-                tally.receipts.lock().await[index].push(received);
+                lock(&tally.receipts)[index].push(received);
                 tally.reached[index].fetch_add(1, Ordering::Release);
             }
         }
@@ -333,6 +349,34 @@ impl Drop for Server {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
+}
+
+/// The lock, even if a reader panicked while holding it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// CPU time (user + system) process `pid` has used, in milliseconds
+/// (`/proc/<pid>/stat`, in clock ticks of 10 ms: Linux's `USER_HZ`).
+fn cpu_ms(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| anyhow::anyhow!("unreadable /proc/{pid}/stat"))?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line; `rest` starts at
+    // field 3.
+    let ticks = |i: usize| -> anyhow::Result<u64> {
+        Ok(fields
+            .get(i)
+            .ok_or_else(|| anyhow::anyhow!("short /proc/{pid}/stat"))?
+            .parse()?)
+    };
+    Ok((ticks(11)? + ticks(12)?) * 10)
 }
 
 /// The resident set size of process `pid`, in KiB.
