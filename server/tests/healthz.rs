@@ -44,7 +44,7 @@ async fn answers_probes_and_shuts_down_gracefully() {
     assert!(home.text().await.unwrap().contains("Vexil"));
 
     let missing = client
-        .get(format!("http://{addr}/nope"))
+        .get(format!("http://{addr}/api/nope"))
         .send()
         .await
         .unwrap();
