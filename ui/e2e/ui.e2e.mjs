@@ -31,6 +31,10 @@ before(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.setDefaultTimeout(10_000);
+  page.on('pageerror', (error) => console.error(`page error: ${error.stack ?? error}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') console.error(`console: ${message.text()}`);
+  });
 });
 
 after(async () => {
@@ -107,7 +111,7 @@ test('rolls out by region and the preview agrees with the evaluate API', async (
 
   const key = await api('POST', `/api/v1/projects/default/environments/${ENV}/sdk-keys`, { name: 'e2e' });
   for (const [user, region] of [['user-1', 'eu-west-1'], ['user-2', 'us-east-1'], ['user-3', 'us-east-1'], ['user-4', 'ap-south-1']]) {
-    await page.getByLabel('Context key').fill(user);
+    await page.getByLabel('Context key', { exact: true }).fill(user);
     await page.getByLabel(/Attributes/).fill(`region=${region}`);
     await page.getByRole('button', { name: 'Explain' }).click();
     await page.getByTestId('preview-result').waitFor();

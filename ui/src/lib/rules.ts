@@ -126,7 +126,11 @@ export function problemsAt(details: ErrorDetail[], path: string): string[] {
     .map((d) => d.problem);
 }
 
-/** The config's own editable copy (deep, so edits never touch the loaded one). */
+/**
+ * The config's own editable copy (deep, so edits never touch the loaded
+ * one). Through JSON, since the loaded one may be a Svelte state proxy,
+ * which `structuredClone` refuses; a config is JSON anyway.
+ */
 export function cloneConfig(config: FlagConfig): FlagConfig {
-  return structuredClone(config);
+  return JSON.parse(JSON.stringify(config)) as FlagConfig;
 }
