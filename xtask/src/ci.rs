@@ -2,7 +2,8 @@
 //!
 //! CI runs this in a fresh clone with `CI=true`, so every tool it needs is
 //! installed here (the WASM target, `wasm-bindgen-cli` at the version in
-//! `Cargo.lock`) rather than assumed to be on the machine.
+//! `Cargo.lock`, the UI's npm packages, Debian's `chromium` for the UI's
+//! browser tests) rather than assumed to be on the machine.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
