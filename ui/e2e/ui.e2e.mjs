@@ -204,6 +204,14 @@ test('a viewer sees no edit controls', async () => {
   await context.close();
 });
 
+test('lists kill switches (none on a server without the kill-switch API)', async () => {
+  await page.getByRole('link', { name: 'Kill switches' }).click();
+  await page.getByText('No kill switches in this project.').waitFor();
+  await page.getByRole('button', { name: 'New kill switch' }).click();
+  await page.getByRole('heading', { name: 'New kill switch' }).waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+});
+
 test('logs out', async () => {
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL('**/login');

@@ -11,6 +11,7 @@ import type {
   Flag,
   FlagConfig,
   KillSwitch,
+  KillSwitchSpec,
   Page,
   Project,
   Segment,
@@ -185,6 +186,24 @@ export class Api {
     params.set('page', String(filter.page ?? 1));
     params.set('per_page', '50');
     return this.request<Page<Change>>('GET', `/api/v1/projects/${enc(project)}/changes?${params}`);
+  }
+
+  createKillSwitch(project: string, spec: KillSwitchSpec): Promise<KillSwitch> {
+    return this.request('POST', `/api/v1/projects/${enc(project)}/kill-switches`, spec);
+  }
+
+  /** Re-arms a tripped switch. */
+  resetKillSwitch(project: string, id: string, reason?: string): Promise<KillSwitch> {
+    return this.request('POST', `/api/v1/projects/${enc(project)}/kill-switches/${enc(id)}/reset`, undefined, {
+      reason,
+    });
+  }
+
+  deleteKillSwitch(project: string, switchId: string, version: number, reason?: string): Promise<void> {
+    return this.request('DELETE', `/api/v1/projects/${enc(project)}/kill-switches/${enc(switchId)}`, undefined, {
+      ifMatch: version,
+      reason,
+    });
   }
 
   /** The project's kill switches; an empty list on a server without them. */

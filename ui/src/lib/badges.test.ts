@@ -56,6 +56,10 @@ describe('badges', () => {
       name: 'errors',
       flag: 'f',
       environment: 'production',
+      version: 2,
+      trigger: { alert: { matchers: [{ label: 'alertname', op: '=', value: 'Errors' }] } },
+      action: 'disable',
+      restore: 'manual',
       state: { status: 'tripped', tripped_at: '2026-12-03T11:00:00Z', tripped_by: [] },
     };
     const other = { ...tripped, flag: 'g' };

@@ -163,11 +163,28 @@ export interface Change {
   after: unknown;
 }
 
-export interface KillSwitch {
-  id: string;
+export interface Matcher {
+  label: string;
+  op: '=' | '!=' | '=~' | '!~';
+  value: string;
+}
+
+export type Trigger = { alert: { matchers: Matcher[] } } | { deploy: { service: string; statuses?: string[] } };
+export type KillAction = 'disable' | 'rollback' | { serve: string };
+
+/** What a kill switch is, as written (`POST …/kill-switches`). */
+export interface KillSwitchSpec {
   name: string;
   flag: string;
   environment: string;
+  trigger: Trigger;
+  action: KillAction;
+  restore: 'manual' | 'on_resolve';
+}
+
+export interface KillSwitch extends KillSwitchSpec {
+  id: string;
+  version: number;
   state: { status: string; tripped_at: string | null; tripped_by: unknown[] };
 }
 
