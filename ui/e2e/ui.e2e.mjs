@@ -260,6 +260,15 @@ test('loads the flags page with 1 000 flags in under a second', async () => {
   const elapsed = Math.min(...loads.map((l) => l.toggles));
   await page.screenshot({ path: join(SHOTS, 'flags-1000.png') });
   assert.ok(elapsed < 1000, `the flags page took ${elapsed} ms`);
+
+  // Search and the tag filter narrow the list through the API.
+  await page.getByLabel('Search flags').fill('load-0998');
+  await page.waitForFunction(() => document.querySelectorAll('tr[data-flag]').length === 1);
+  assert.equal(await page.locator('tr[data-flag]').getAttribute('data-flag'), 'load-0998');
+  await page.getByLabel('Search flags').fill('');
+  await page.getByLabel('Filter by tag').selectOption('checkout');
+  await page.waitForFunction(() => document.querySelectorAll('tr[data-flag]').length === 1);
+  assert.equal(await page.locator('tr[data-flag]').getAttribute('data-flag'), FLAG);
 });
 
 test('reports the bundle size', () => {
