@@ -24,7 +24,8 @@ fn header(response: &reqwest::Response, name: &str) -> String {
 
 #[tokio::test]
 async fn serves_the_ui_beside_the_api() {
-    let data_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui_served");
+    let data_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("ui_served-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
     std::fs::create_dir_all(&data_dir).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -106,4 +107,5 @@ async fn serves_the_ui_beside_the_api() {
         .expect("the server did not stop")
         .unwrap();
     assert!(result.is_ok(), "{result:?}");
+    let _ = std::fs::remove_dir_all(&data_dir);
 }
