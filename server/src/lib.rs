@@ -17,7 +17,6 @@
 //! - `error`: [`ServerError`], why the server could not start or run.
 //! - `health`: `/healthz` (the process answers) and `/readyz` (it should get
 //!   traffic; not while draining).
-//! - `home`: the placeholder page at `/` until the web UI is served there.
 //! - `metrics`: Prometheus `/metrics` and the middleware that counts and
 //!   times requests by route.
 //! - `shutdown`: SIGINT/SIGTERM as a future.
@@ -33,6 +32,9 @@
 //!   feeds per environment, patches from the change log, the Redis
 //!   doorbell between replicas.
 //! - `telemetry`: `tracing` subscriber setup (text or JSON lines).
+//! - `ui`: the web UI embedded from `ui/dist` at every path no route
+//!   claims (`index.html` for the app's pages), or a placeholder page at `/`
+//!   in a build without it.
 //! - `usage`: [`usage::UsageBuffer`], evaluation counts SDKs reported,
 //!   summed in memory and flushed to the store every few seconds and on
 //!   shutdown.
@@ -43,7 +45,6 @@ pub mod auth;
 pub mod config;
 pub mod error;
 mod health;
-mod home;
 pub mod metrics;
 pub mod shutdown;
 pub mod snapshots;
@@ -52,6 +53,7 @@ pub mod storage;
 pub mod store;
 pub mod stream;
 pub mod telemetry;
+pub mod ui;
 pub mod usage;
 
 use std::future::Future;
@@ -229,7 +231,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::usage::router())
         .merge(stream::router())
         .merge(health::router())
-        .merge(home::router())
+        .merge(ui::router())
         .merge(api::openapi::router(docs))
         .merge(metrics::router())
         // Bodies past the limit fail to buffer, which `api::Json` answers

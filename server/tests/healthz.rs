@@ -15,7 +15,12 @@ async fn answers_probes_and_shuts_down_gracefully() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    let config = ServeConfig::new(env!("CARGO_TARGET_TMPDIR"));
+    // A data directory of this process's own: the target directory's
+    // scratch space may hold a database another build left behind.
+    let data_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("healthz-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let config = ServeConfig::new(&data_dir);
     let server = tokio::spawn(vexil_server::launch(config, listener, async {
         let _ = stopped.await;
     }));
@@ -44,7 +49,7 @@ async fn answers_probes_and_shuts_down_gracefully() {
     assert!(home.text().await.unwrap().contains("Vexil"));
 
     let missing = client
-        .get(format!("http://{addr}/nope"))
+        .get(format!("http://{addr}/api/nope"))
         .send()
         .await
         .unwrap();
@@ -64,6 +69,7 @@ async fn answers_probes_and_shuts_down_gracefully() {
         .send()
         .await;
     assert!(after.is_err(), "the listener is closed after shutdown");
+    let _ = std::fs::remove_dir_all(&data_dir);
 }
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 //!
 //! CI runs this in a fresh clone with `CI=true`, so every tool it needs is
 //! installed here (the WASM target, `wasm-bindgen-cli` at the version in
-//! `Cargo.lock`) rather than assumed to be on the machine.
+//! `Cargo.lock`, the UI's npm packages, Debian's `chromium` for the UI's
+//! browser tests) rather than assumed to be on the machine.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -113,11 +114,29 @@ fn run_steps(steps: &mut Steps) -> Result<()> {
         steps.step("ui install", || {
             run(command("npm").arg("ci").current_dir(&ui))
         })?;
+        steps.step("ui check", || {
+            run(command("npm").args(["run", "check"]).current_dir(&ui))
+        })?;
         steps.step("ui build", || {
             run(command("npm").args(["run", "build"]).current_dir(&ui))
         })?;
         steps.step("ui test", || {
             run(command("npm").arg("test").current_dir(&ui))
+        })?;
+        // The server built with `ui/dist` serves it: index, assets, pages.
+        steps.step("ui served", || {
+            let mut test = cargo();
+            test.args(["test", "-p", "vexil-server", "--test", "ui_served"]);
+            run(&mut test)
+        })?;
+        steps.step("ui e2e (chromium)", || {
+            let chromium = ensure_chromium()?;
+            run(cargo().args(["build", "-p", "vexil-server", "--bin", "vexil"]))?;
+            run(command("npm")
+                .args(["run", "e2e"])
+                .current_dir(&ui)
+                .env("VEXIL_BIN", target_dir().join("debug").join("vexil"))
+                .env("CHROMIUM", chromium))
         })?;
     } else {
         println!(
@@ -125,6 +144,26 @@ fn run_steps(steps: &mut Steps) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Debian's `chromium` for the UI's browser tests: the one on `PATH`, or
+/// installed with `apt-get` (CI runs as root on a Debian machine).
+fn ensure_chromium() -> Result<PathBuf> {
+    let installed = PathBuf::from("/usr/bin/chromium");
+    if installed.is_file() {
+        return Ok(installed);
+    }
+    run(command("apt-get").args(["update", "-qq"]))?;
+    run(command("apt-get")
+        .args(["install", "-y", "-qq", "chromium"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    if !installed.is_file() {
+        bail!(
+            "apt-get installed chromium, but {} is missing",
+            installed.display()
+        );
+    }
+    Ok(installed)
 }
 
 /// Installs `wasm-bindgen-cli` at exactly the version of the `wasm-bindgen`
