@@ -1,41 +1,62 @@
-//! The JavaScript surface. Every fallible call returns `Result<_, JsError>`,
-//! which wasm-bindgen turns into a thrown `Error` with our message.
+//! The JavaScript surface. Every fallible call returns `Result<_, JsValue>`
+//! whose error is a thrown JavaScript `Error` named `VexilError` with a
+//! stable `code` (see [`WasmError::code`]) and a message saying what was
+//! wrong.
 
 use vexil_engine::CompiledSnapshot;
+use vexil_proto::Snapshot;
 use wasm_bindgen::prelude::*;
 
 use crate::evaluate::{self, WasmError};
 
 /// A compiled snapshot of one environment's flags, ready to evaluate.
-/// Compile once per snapshot; evaluate as often as needed.
+/// Compile once per snapshot; evaluate as often as needed; apply the
+/// stream's patches to move it forward.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct VexilSnapshot {
+    /// The uncompiled snapshot, kept so a patch can be applied to it and
+    /// the result compiled afresh.
+    source: Snapshot,
+    /// What evaluations read.
     compiled: CompiledSnapshot,
 }
 
 #[wasm_bindgen]
 impl VexilSnapshot {
     /// Parses and compiles a snapshot (`{environment, version, flags,
-    /// segments}`, as `GET /api/v1/snapshot` returns it). Throws on JSON
-    /// that is not a snapshot.
+    /// segments}`, as `GET /api/v1/snapshot` returns it, or the stream's
+    /// `snapshot` frame). Throws `INVALID_SNAPSHOT` on JSON that is not a
+    /// snapshot.
     #[wasm_bindgen(constructor)]
-    pub fn new(snapshot_json: &str) -> Result<VexilSnapshot, JsError> {
-        let compiled = evaluate::compile_snapshot(snapshot_json).map_err(js_error)?;
-        Ok(VexilSnapshot { compiled })
+    pub fn new(snapshot_json: &str) -> Result<VexilSnapshot, JsValue> {
+        let source = evaluate::parse_snapshot(snapshot_json).map_err(js_error)?;
+        let compiled = CompiledSnapshot::compile(&source);
+        Ok(VexilSnapshot { source, compiled })
+    }
+
+    /// Applies the stream's `patch` frame (`{from_version, to_version,
+    /// upserts, deletes}`, `type` optional) in place. Throws `VERSION_GAP`
+    /// when `from_version` is not this snapshot's version and
+    /// `INVALID_PATCH` on anything that is not a forward patch; the
+    /// snapshot is then unchanged.
+    #[wasm_bindgen(js_name = applyPatch)]
+    pub fn apply_patch(&mut self, patch_json: &str) -> Result<(), JsValue> {
+        self.compiled = evaluate::apply_patch(&mut self.source, patch_json).map_err(js_error)?;
+        Ok(())
     }
 
     /// Evaluates one flag for a context (`{key, kind?, attributes?}` JSON)
     /// and returns the `EvaluationResult` JSON. A missing flag is not an
     /// error: its result has reason `ERROR` and `FLAG_NOT_FOUND`.
-    pub fn evaluate(&self, flag_key: &str, context_json: &str) -> Result<String, JsError> {
+    pub fn evaluate(&self, flag_key: &str, context_json: &str) -> Result<String, JsValue> {
         evaluate::evaluate_json(&self.compiled, flag_key, context_json).map_err(js_error)
     }
 
     /// Evaluates every flag for a context: a JSON array of results, in
     /// snapshot order.
     #[wasm_bindgen(js_name = evaluateAll)]
-    pub fn evaluate_all(&self, context_json: &str) -> Result<String, JsError> {
+    pub fn evaluate_all(&self, context_json: &str) -> Result<String, JsValue> {
         evaluate::evaluate_all_json(&self.compiled, context_json).map_err(js_error)
     }
 
@@ -66,6 +87,16 @@ impl VexilSnapshot {
     }
 }
 
-fn js_error(error: WasmError) -> JsError {
-    JsError::new(&error.to_string())
+/// `WasmError` as a thrown `Error` JavaScript can tell apart:
+/// `error.name === "VexilError"`, `error.code` one of the stable codes.
+fn js_error(error: WasmError) -> JsValue {
+    let js = js_sys::Error::new(&error.to_string());
+    js.set_name("VexilError");
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(
+        &js,
+        &JsValue::from_str("code"),
+        &JsValue::from_str(error.code()),
+    );
+    js.into()
 }
