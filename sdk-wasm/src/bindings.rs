@@ -7,6 +7,7 @@ use vexil_engine::CompiledSnapshot;
 use vexil_proto::Snapshot;
 use wasm_bindgen::prelude::*;
 
+use crate::changes;
 use crate::evaluate::{self, WasmError};
 
 /// A compiled snapshot of one environment's flags, ready to evaluate.
@@ -39,11 +40,21 @@ impl VexilSnapshot {
     /// upserts, deletes}`, `type` optional) in place. Throws `VERSION_GAP`
     /// when `from_version` is not this snapshot's version and
     /// `INVALID_PATCH` on anything that is not a forward patch; the
-    /// snapshot is then unchanged.
+    /// snapshot is then unchanged. Returns the keys of the flags whose
+    /// evaluation may have changed (sorted).
     #[wasm_bindgen(js_name = applyPatch)]
-    pub fn apply_patch(&mut self, patch_json: &str) -> Result<(), JsValue> {
+    pub fn apply_patch(&mut self, patch_json: &str) -> Result<Vec<String>, JsValue> {
+        let before = self.source.clone();
         self.compiled = evaluate::apply_patch(&mut self.source, patch_json).map_err(js_error)?;
-        Ok(())
+        Ok(changes::changed_flags(&before, &self.source))
+    }
+
+    /// The keys of the flags whose evaluation may differ between `previous`
+    /// and this snapshot: added, removed or edited flags, flags using a
+    /// changed segment, and their dependents through prerequisites. Sorted.
+    #[wasm_bindgen(js_name = changedSince)]
+    pub fn changed_since(&self, previous: &VexilSnapshot) -> Vec<String> {
+        changes::changed_flags(&previous.source, &self.source)
     }
 
     /// Evaluates one flag for a context (`{key, kind?, attributes?}` JSON)

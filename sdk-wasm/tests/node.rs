@@ -207,7 +207,10 @@ fn patches_apply_in_order_and_a_gap_is_a_typed_error() {
             "config": { "enabled": true, "off_variant": "off", "default_serve": { "variant": "on" } }
         }}]
     });
-    ok(snapshot.apply_patch(&upsert.to_string()));
+    assert_eq!(
+        ok(snapshot.apply_patch(&upsert.to_string())),
+        vec!["on".to_owned()]
+    );
     assert_eq!(snapshot.version(), 2.0);
     let on: Value = serde_json::from_str(&ok(snapshot.evaluate("on", r#"{"key":"k"}"#))).unwrap();
     assert_eq!(on["value"], true);
