@@ -32,6 +32,7 @@ use super::resource::{Admin, Created, Problems, Query, page_of};
 use super::write::{Versioned, WriteOptions};
 use crate::auth::{AuthState, Principal};
 use crate::store::{EnvironmentRecord, Paged, Store};
+use crate::stream::Streams;
 
 /// This module's part of the OpenAPI document.
 #[derive(Debug, OpenApi)]
@@ -59,6 +60,7 @@ where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
     Arc<dyn Store>: FromRef<S>,
+    Streams: FromRef<S>,
 {
     Router::new()
         .route(
@@ -287,6 +289,7 @@ async fn delete_environment(
     Admin(principal): Admin,
     State(auth): State<AuthState>,
     State(store): State<Arc<dyn Store>>,
+    State(streams): State<Streams>,
     Path((project, key)): Path<(String, String)>,
     options: WriteOptions,
 ) -> Result<StatusCode, ApiError> {
@@ -295,6 +298,7 @@ async fn delete_environment(
     // transaction; they stop working on this replica at once (other
     // replicas within the auth cache's TTL).
     let revoked = store.delete_environment(&project, &key, &meta).await?;
+    streams.environment_deleted(&project, &key);
     for id in &revoked {
         auth.cache().invalidate_token(id);
     }

@@ -13,7 +13,7 @@ use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
 use crate::store::*;
 
 #[derive(Debug, Default)]
-pub(super) struct FakeStore {
+pub(crate) struct FakeStore {
     snapshots: Mutex<HashMap<(String, String), Snapshot>>,
     /// How many times `snapshot` was called.
     pub reads: AtomicUsize,
