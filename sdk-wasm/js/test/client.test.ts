@@ -28,7 +28,7 @@ test("an offline client serves its bootstrap, READY", () => {
     flagKey: "checkout",
     value: true,
     variant: "on",
-    reason: "STATIC",
+    reason: "DEFAULT",
   });
   assert.deepEqual(
     client.evaluateAll(user).map((r) => r.flag),

@@ -3,7 +3,7 @@
 // backoff, and serving while disconnected. Timers are the test's.
 
 import assert from "node:assert/strict";
-import { after, before, beforeEach, test } from "node:test";
+import { afterEach, before, beforeEach, test } from "node:test";
 
 import { VexilClient, type ChangeEvent, type ProviderState } from "../dist/index.js";
 import { booleanFlag, loadEngine, ManualTimers, ScriptedServer, snapshot, until } from "./support.js";
@@ -20,11 +20,11 @@ beforeEach(async () => {
   timers = new ManualTimers();
 });
 
-after(async () => {
-  for (const client of clients) {
+afterEach(async () => {
+  for (const client of clients.splice(0)) {
     client.close();
   }
-  await server?.stop();
+  await server.stop();
 });
 
 /** An init timeout far beyond every other timer, so tests can tell reconnects apart. */
