@@ -3,7 +3,7 @@
 //! times (`sdk-wasm/js/bench/evaluate.mjs`):
 //!
 //! ```sh
-//! cargo run --release -p vexil-benches --example bench_data > /tmp/bench-data.json
+//! cargo run -p vexil-benches --example bench_data > /tmp/bench-data.json
 //! ```
 //!
 //! `{"shapes": snapshot, "mix": 1 000-flag snapshot, "user": context,

@@ -103,7 +103,9 @@ fn run_steps(steps: &mut Steps) -> Result<()> {
         wasm::report_size()
     })?;
     steps.step("sdk-js build", || {
-        run(command("npm").args(["run", "build"]).current_dir(wasm::js_dir()))
+        run(command("npm")
+            .args(["run", "build"])
+            .current_dir(wasm::js_dir()))
     })?;
     steps.step("vexil binary", || {
         run(cargo().args(["build", "-p", "vexil-server", "--bin", "vexil"]))

@@ -132,7 +132,10 @@ pub fn optimize() -> Result<()> {
     let optimized = module.with_extension("opt.wasm");
     let wasm_opt = js_dir().join("node_modules").join(".bin").join("wasm-opt");
     if !wasm_opt.is_file() {
-        bail!("{} is missing: run `npm ci` in sdk-wasm/js", wasm_opt.display());
+        bail!(
+            "{} is missing: run `npm ci` in sdk-wasm/js",
+            wasm_opt.display()
+        );
     }
     run(command(&wasm_opt)
         .arg(&module)
@@ -140,8 +143,7 @@ pub fn optimize() -> Result<()> {
         .args(WASM_OPT_FEATURES)
         .arg("-o")
         .arg(&optimized))?;
-    std::fs::rename(&optimized, &module)
-        .with_context(|| format!("replacing {}", module.display()))
+    std::fs::rename(&optimized, &module).with_context(|| format!("replacing {}", module.display()))
 }
 
 /// Copies the web package into `sdk-wasm/js/wasm/`, where the client imports it.

@@ -2,7 +2,7 @@
 // native criterion bench (benches/benches/engine.rs), for the side-by-side
 // table in docs/performance.md:
 //
-//   cargo run --release -p vexil-benches --example bench_data > /tmp/bench-data.json
+//   cargo run -p vexil-benches --example bench_data > /tmp/bench-data.json
 //   cargo xtask wasm && (cd sdk-wasm/js && npm run build)
 //   node sdk-wasm/js/bench/evaluate.mjs /tmp/bench-data.json
 //
