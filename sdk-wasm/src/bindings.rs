@@ -3,8 +3,10 @@
 //! stable `code` (see [`WasmError::code`]) and a message saying what was
 //! wrong.
 
+use std::collections::HashMap;
+
 use vexil_engine::CompiledSnapshot;
-use vexil_proto::Snapshot;
+use vexil_proto::{Context, Snapshot};
 use wasm_bindgen::prelude::*;
 
 use crate::changes;
@@ -21,6 +23,20 @@ pub struct VexilSnapshot {
     source: Snapshot,
     /// What evaluations read.
     compiled: CompiledSnapshot,
+    /// Each flag's variant keys in snapshot order, for `variantIndex`.
+    variants: HashMap<String, Vec<String>>,
+}
+
+/// Each flag's variant keys, in the snapshot's order.
+fn variant_keys(snapshot: &Snapshot) -> HashMap<String, Vec<String>> {
+    snapshot
+        .flags
+        .iter()
+        .map(|flag| {
+            let keys = flag.variants.iter().map(|v| v.key.clone()).collect();
+            (flag.key.clone(), keys)
+        })
+        .collect()
 }
 
 #[wasm_bindgen]
@@ -33,7 +49,12 @@ impl VexilSnapshot {
     pub fn new(snapshot_json: &str) -> Result<VexilSnapshot, JsValue> {
         let source = evaluate::parse_snapshot(snapshot_json).map_err(js_error)?;
         let compiled = CompiledSnapshot::compile(&source);
-        Ok(VexilSnapshot { source, compiled })
+        let variants = variant_keys(&source);
+        Ok(VexilSnapshot {
+            source,
+            compiled,
+            variants,
+        })
     }
 
     /// Applies the stream's `patch` frame (`{from_version, to_version,
@@ -46,6 +67,7 @@ impl VexilSnapshot {
     pub fn apply_patch(&mut self, patch_json: &str) -> Result<Vec<String>, JsValue> {
         let before = self.source.clone();
         self.compiled = evaluate::apply_patch(&mut self.source, patch_json).map_err(js_error)?;
+        self.variants = variant_keys(&self.source);
         Ok(changes::changed_flags(&before, &self.source))
     }
 
@@ -62,6 +84,42 @@ impl VexilSnapshot {
     /// error: its result has reason `ERROR` and `FLAG_NOT_FOUND`.
     pub fn evaluate(&self, flag_key: &str, context_json: &str) -> Result<String, JsValue> {
         evaluate::evaluate_json(&self.compiled, flag_key, context_json).map_err(js_error)
+    }
+
+    /// [`VexilSnapshot::evaluate`] for a context parsed once
+    /// ([`VexilContext`]): no context JSON to parse per call.
+    #[wasm_bindgen(js_name = evaluateWith)]
+    pub fn evaluate_with(&self, flag_key: &str, context: &VexilContext) -> Result<String, JsValue> {
+        evaluate::evaluate_context_json(&self.compiled, flag_key, &context.context)
+            .map_err(js_error)
+    }
+
+    /// The fast path of typed calls: the key of the variant served to
+    /// `context`, or `undefined` on any error (missing flag, a flag that
+    /// failed to compile, ...; `evaluateWith` says which). Nothing is
+    /// parsed or serialized; the caller maps the key to its value.
+    #[wasm_bindgen(js_name = variantOf)]
+    pub fn variant_of(&self, flag_key: &str, context: &VexilContext) -> Option<String> {
+        self.compiled
+            .evaluate(flag_key, &context.context)
+            .variant
+            .map(str::to_owned)
+    }
+
+    /// The fastest typed path: the position of the served variant in the
+    /// flag's `variants` (snapshot order), or -1 on any error. Nothing
+    /// crosses the boundary but the flag key and a number.
+    #[wasm_bindgen(js_name = variantIndex)]
+    pub fn variant_index(&self, flag_key: &str, context: &VexilContext) -> i32 {
+        let served = self.compiled.evaluate(flag_key, &context.context).variant;
+        match (served, self.variants.get(flag_key)) {
+            (Some(served), Some(keys)) => keys
+                .iter()
+                .position(|key| key == served)
+                .and_then(|index| i32::try_from(index).ok())
+                .unwrap_or(-1),
+            _ => -1,
+        }
     }
 
     /// Evaluates every flag for a context: a JSON array of results, in
@@ -95,6 +153,31 @@ impl VexilSnapshot {
     #[wasm_bindgen(js_name = compileErrors)]
     pub fn compile_errors(&self) -> String {
         evaluate::compile_errors_json(&self.compiled)
+    }
+}
+
+/// An evaluation context parsed once, for many evaluations: what an
+/// application holds for its current user.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct VexilContext {
+    context: Context,
+}
+
+#[wasm_bindgen]
+impl VexilContext {
+    /// Parses a context (`{key, kind?, attributes?}` JSON). Throws
+    /// `INVALID_CONTEXT` on anything else.
+    #[wasm_bindgen(constructor)]
+    pub fn new(context_json: &str) -> Result<VexilContext, JsValue> {
+        let context = evaluate::parse_context(context_json).map_err(js_error)?;
+        Ok(VexilContext { context })
+    }
+
+    /// The context's key.
+    #[wasm_bindgen(getter)]
+    pub fn key(&self) -> String {
+        self.context.key.clone()
     }
 }
 

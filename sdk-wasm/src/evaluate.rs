@@ -120,7 +120,18 @@ pub fn compile_errors_json(snapshot: &CompiledSnapshot) -> String {
     serde_json::Value::Array(errors).to_string()
 }
 
-fn parse_context(context_json: &str) -> Result<Context, WasmError> {
+/// One flag for an already parsed context, as `EvaluationResult` JSON.
+pub fn evaluate_context_json(
+    snapshot: &CompiledSnapshot,
+    flag_key: &str,
+    ctx: &Context,
+) -> Result<String, WasmError> {
+    let result = snapshot.evaluate(flag_key, ctx).to_result(flag_key);
+    serde_json::to_string(&result).map_err(WasmError::Render)
+}
+
+/// Parses a context (`{key, kind?, attributes?}`).
+pub fn parse_context(context_json: &str) -> Result<Context, WasmError> {
     serde_json::from_str(context_json).map_err(WasmError::InvalidContext)
 }
 

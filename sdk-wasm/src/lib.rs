@@ -6,9 +6,12 @@
 //! JavaScript sees one class, `VexilSnapshot`: construct it from a
 //! snapshot's JSON, move it forward with `applyPatch(patchJson)`, and
 //! `evaluate(flagKey, contextJson)` and `evaluateAll(contextJson)` return
-//! `EvaluationResult` JSON. Bad input throws a JavaScript `Error` named
-//! `VexilError` whose `code` is `INVALID_SNAPSHOT`, `INVALID_PATCH`,
-//! `VERSION_GAP`, `INVALID_CONTEXT` or `INTERNAL`; nothing panics.
+//! `EvaluationResult` JSON. A `VexilContext` parses a context once for
+//! many calls (`evaluateWith`, `variantOf`, and `variantIndex`, the typed
+//! calls' fast path that parses and serializes nothing). Bad input throws
+//! a JavaScript `Error` named `VexilError` whose `code` is
+//! `INVALID_SNAPSHOT`, `INVALID_PATCH`, `VERSION_GAP`, `INVALID_CONTEXT`
+//! or `INTERNAL`; nothing panics.
 //!
 //! ```js
 //! const snapshot = new VexilSnapshot(await (await fetch("/api/v1/snapshot")).text());
@@ -34,7 +37,7 @@ mod bindings;
 mod changes;
 mod evaluate;
 
-pub use bindings::VexilSnapshot;
+pub use bindings::{VexilContext, VexilSnapshot};
 pub use evaluate::{
     WasmError, apply_patch, compile_snapshot, evaluate_all_json, evaluate_json, parse_snapshot,
 };

@@ -3,7 +3,7 @@
 
 import { DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
 import { type Details, details } from "./details.js";
-import { Engine } from "./engine.js";
+import { Engine, PreparedContext } from "./engine.js";
 import { Listeners, type Listener } from "./events.js";
 import { streamUrl } from "./protocol.js";
 import { HOST_TIMERS, hostWebSocket, type Timers, type WebSocketConstructor } from "./socket.js";
@@ -16,6 +16,14 @@ import type {
   ProviderState,
   StateEvent,
 } from "./types.js";
+
+/** A context, or one prepared with `client.prepare` for many calls. */
+export type Ctx = EvaluationContext | PreparedContext;
+
+const isBoolean = (value: unknown): value is boolean => typeof value === "boolean";
+const isString = (value: unknown): value is string => typeof value === "string";
+const isNumber = (value: unknown): value is number => typeof value === "number";
+const isJson = (value: unknown): value is JsonValue => value !== undefined;
 
 export interface ClientOptions {
   /** The server's base URL, e.g. `https://flags.example.com`. */
@@ -167,8 +175,17 @@ export class VexilClient {
     return this.#states.add(listener);
   }
 
+  /**
+   * Parses `context` once for many evaluations: typed `*Value` calls with
+   * it parse and serialize nothing (the fast path). Throws `VexilError`
+   * (`INVALID_CONTEXT`) on a context the engine refuses.
+   */
+  prepare(context: EvaluationContext): PreparedContext {
+    return new PreparedContext(context);
+  }
+
   /** One flag's full result, as the server's evaluate API returns it. */
-  evaluate(flagKey: string, context: EvaluationContext): EvaluationResult {
+  evaluate(flagKey: string, context: Ctx): EvaluationResult {
     try {
       return this.#engine.evaluate(flagKey, context);
     } catch (error) {
@@ -178,7 +195,7 @@ export class VexilClient {
   }
 
   /** Every flag's result, in snapshot order. */
-  evaluateAll(context: EvaluationContext): EvaluationResult[] {
+  evaluateAll(context: Ctx): EvaluationResult[] {
     try {
       return this.#engine.evaluateAll(context);
     } catch (error) {
@@ -187,29 +204,29 @@ export class VexilClient {
     }
   }
 
-  boolValue(flagKey: string, context: EvaluationContext, defaultValue: boolean): boolean {
-    return this.boolDetails(flagKey, context, defaultValue).value;
+  boolValue(flagKey: string, context: Ctx, defaultValue: boolean): boolean {
+    return this.#value(flagKey, context, defaultValue, isBoolean);
   }
-  boolDetails(flagKey: string, context: EvaluationContext, defaultValue: boolean): Details<boolean> {
-    return details(this.evaluate(flagKey, context), defaultValue, (v): v is boolean => typeof v === "boolean");
+  boolDetails(flagKey: string, context: Ctx, defaultValue: boolean): Details<boolean> {
+    return details(this.evaluate(flagKey, context), defaultValue, isBoolean);
   }
-  stringValue(flagKey: string, context: EvaluationContext, defaultValue: string): string {
-    return this.stringDetails(flagKey, context, defaultValue).value;
+  stringValue(flagKey: string, context: Ctx, defaultValue: string): string {
+    return this.#value(flagKey, context, defaultValue, isString);
   }
-  stringDetails(flagKey: string, context: EvaluationContext, defaultValue: string): Details<string> {
-    return details(this.evaluate(flagKey, context), defaultValue, (v): v is string => typeof v === "string");
+  stringDetails(flagKey: string, context: Ctx, defaultValue: string): Details<string> {
+    return details(this.evaluate(flagKey, context), defaultValue, isString);
   }
-  numberValue(flagKey: string, context: EvaluationContext, defaultValue: number): number {
-    return this.numberDetails(flagKey, context, defaultValue).value;
+  numberValue(flagKey: string, context: Ctx, defaultValue: number): number {
+    return this.#value(flagKey, context, defaultValue, isNumber);
   }
-  numberDetails(flagKey: string, context: EvaluationContext, defaultValue: number): Details<number> {
-    return details(this.evaluate(flagKey, context), defaultValue, (v): v is number => typeof v === "number");
+  numberDetails(flagKey: string, context: Ctx, defaultValue: number): Details<number> {
+    return details(this.evaluate(flagKey, context), defaultValue, isNumber);
   }
-  jsonValue(flagKey: string, context: EvaluationContext, defaultValue: JsonValue): JsonValue {
-    return this.jsonDetails(flagKey, context, defaultValue).value;
+  jsonValue(flagKey: string, context: Ctx, defaultValue: JsonValue): JsonValue {
+    return this.#value(flagKey, context, defaultValue, isJson);
   }
-  jsonDetails(flagKey: string, context: EvaluationContext, defaultValue: JsonValue): Details<JsonValue> {
-    return details(this.evaluate(flagKey, context), defaultValue, (v): v is JsonValue => v !== undefined);
+  jsonDetails(flagKey: string, context: Ctx, defaultValue: JsonValue): Details<JsonValue> {
+    return details(this.evaluate(flagKey, context), defaultValue, isJson);
   }
 
   /**
@@ -224,6 +241,15 @@ export class VexilClient {
       this.#initTimer = undefined;
     }
     this.#setState("NOT_READY");
+  }
+
+  /** A typed value: the fast path for a prepared context, else the details. */
+  #value<T>(flagKey: string, context: Ctx, defaultValue: T, accepts: (value: unknown) => value is T): T {
+    if (context instanceof PreparedContext) {
+      const value = this.#engine.valueOf(flagKey, context);
+      return accepts(value) ? value : defaultValue;
+    }
+    return details(this.evaluate(flagKey, context), defaultValue, accepts).value;
   }
 
   #setState(state: ProviderState): void {

@@ -1,8 +1,44 @@
 // The installed snapshot: one wasm `VexilSnapshot`, replaced by snapshots
 // and moved forward by patches, evaluated with JSON in and out.
 
-import type { EvaluationContext, EvaluationResult } from "./types.js";
-import { assertLoaded, VexilSnapshot } from "./wasm.js";
+import type { EvaluationContext, EvaluationResult, JsonValue } from "./types.js";
+import { assertLoaded, VexilContext, VexilSnapshot } from "./wasm.js";
+
+/**
+ * A context parsed once by the engine, for many evaluations
+ * (`client.prepare(context)`): the typed calls then parse and serialize
+ * nothing. Its wasm memory is freed when it is garbage-collected, or at
+ * once with `free()`.
+ */
+export class PreparedContext {
+  /** @internal */
+  readonly handle: VexilContext;
+  /** @internal The context as JSON, for `evaluateAll`. */
+  readonly json: string;
+  constructor(context: EvaluationContext) {
+    assertLoaded();
+    this.json = JSON.stringify(context);
+    this.handle = new VexilContext(this.json);
+  }
+  get key(): string {
+    return this.handle.key;
+  }
+  free(): void {
+    this.handle.free();
+  }
+}
+
+/** Each flag's variant values in snapshot order, for the typed fast path. */
+type VariantValues = Map<string, JsonValue[]>;
+
+interface FlagJson {
+  key: string;
+  variants?: Array<{ key: string; value: JsonValue }>;
+}
+
+function variantsOf(flag: FlagJson): JsonValue[] {
+  return (flag.variants ?? []).map((variant) => variant.value);
+}
 
 /** An error thrown by the engine: `code` is stable, the message says why. */
 export interface VexilError extends Error {
@@ -17,6 +53,7 @@ export function isVexilError(error: unknown): error is VexilError {
 
 export class Engine {
   #snapshot: VexilSnapshot | undefined;
+  #values: VariantValues = new Map();
 
   /** The version served, `undefined` before the first snapshot. */
   get version(): number | undefined {
@@ -43,6 +80,8 @@ export class Engine {
     const next = new VexilSnapshot(snapshotJson);
     const previous = this.#snapshot;
     this.#snapshot = next;
+    const { flags } = JSON.parse(snapshotJson) as { flags: FlagJson[] };
+    this.#values = new Map(flags.map((flag) => [flag.key, variantsOf(flag)]));
     if (previous === undefined) {
       return next.flagKeys().sort();
     }
@@ -63,23 +102,53 @@ export class Engine {
         code: "VERSION_GAP",
       });
     }
-    return this.#snapshot.applyPatch(patchJson);
+    const changed = this.#snapshot.applyPatch(patchJson);
+    const patch = JSON.parse(patchJson) as {
+      upserts?: Array<{ flag?: FlagJson }>;
+      deletes?: Array<{ flag?: string }>;
+    };
+    for (const { flag } of patch.deletes ?? []) {
+      if (flag !== undefined) {
+        this.#values.delete(flag);
+      }
+    }
+    for (const { flag } of patch.upserts ?? []) {
+      if (flag !== undefined) {
+        this.#values.set(flag.key, variantsOf(flag));
+      }
+    }
+    return changed;
+  }
+
+  /**
+   * The value served to a prepared context, `undefined` on any error (no
+   * snapshot, missing flag, a flag that failed to compile): the typed
+   * calls' fast path. `evaluate` says why.
+   */
+  valueOf(flagKey: string, context: PreparedContext): JsonValue | undefined {
+    const index = this.#snapshot?.variantIndex(flagKey, context.handle) ?? -1;
+    return index < 0 ? undefined : this.#values.get(flagKey)?.[index];
   }
 
   /** Evaluates one flag; `PROVIDER_NOT_READY` before the first snapshot. */
-  evaluate(flagKey: string, context: EvaluationContext): EvaluationResult {
+  evaluate(flagKey: string, context: EvaluationContext | PreparedContext): EvaluationResult {
     if (this.#snapshot === undefined) {
       return { flag: flagKey, reason: "ERROR", error_code: "PROVIDER_NOT_READY" };
     }
-    return JSON.parse(this.#snapshot.evaluate(flagKey, JSON.stringify(context))) as EvaluationResult;
+    const json =
+      context instanceof PreparedContext
+        ? this.#snapshot.evaluateWith(flagKey, context.handle)
+        : this.#snapshot.evaluate(flagKey, JSON.stringify(context));
+    return JSON.parse(json) as EvaluationResult;
   }
 
   /** Evaluates every flag, in snapshot order; empty before the first snapshot. */
-  evaluateAll(context: EvaluationContext): EvaluationResult[] {
+  evaluateAll(context: EvaluationContext | PreparedContext): EvaluationResult[] {
     if (this.#snapshot === undefined) {
       return [];
     }
-    return JSON.parse(this.#snapshot.evaluateAll(JSON.stringify(context))) as EvaluationResult[];
+    const json = context instanceof PreparedContext ? context.json : JSON.stringify(context);
+    return JSON.parse(this.#snapshot.evaluateAll(json)) as EvaluationResult[];
   }
 
   /** Frees the wasm memory; evaluations then answer `PROVIDER_NOT_READY`. */

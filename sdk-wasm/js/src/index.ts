@@ -13,9 +13,9 @@
 // - `types`: the engine's and the protocol's JSON shapes.
 // - `openfeature` (entry `@vexil/sdk/openfeature`): the OpenFeature web provider.
 
-export { init, initFromModule, type WasmSource, VexilSnapshot } from "./wasm.js";
-export { VexilClient, type ClientOptions } from "./client.js";
-export { isVexilError, type VexilError } from "./engine.js";
+export { init, initFromModule, type WasmSource, VexilContext, VexilSnapshot } from "./wasm.js";
+export { VexilClient, type ClientOptions, type Ctx } from "./client.js";
+export { isVexilError, PreparedContext, type VexilError } from "./engine.js";
 export type { Details } from "./details.js";
 export type { BackoffOptions } from "./backoff.js";
 export type { Timers, WebSocketConstructor, WebSocketLike } from "./socket.js";

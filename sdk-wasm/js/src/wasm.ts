@@ -1,8 +1,8 @@
 // Loading the WebAssembly engine once per process or page.
 
-import initWasm, { initSync, VexilSnapshot } from "../wasm/vexil_wasm.js";
+import initWasm, { initSync, VexilContext, VexilSnapshot } from "../wasm/vexil_wasm.js";
 
-export { VexilSnapshot };
+export { VexilContext, VexilSnapshot };
 
 /**
  * What the engine can be loaded from: the `.wasm` bytes, a compiled

@@ -80,3 +80,19 @@ test("close leaves the client NOT_READY, still serving", () => {
   assert.equal(client.state, "NOT_READY");
   assert.equal(client.boolValue("checkout", user, false), true);
 });
+
+test("a prepared context gives the same typed values, without parsing per call", () => {
+  const client = offline();
+  const prepared = client.prepare(user);
+  assert.equal(prepared.key, "user-1");
+  assert.equal(client.boolValue("checkout", prepared, false), true);
+  assert.equal(client.stringValue("banner", prepared, "x"), "hello");
+  assert.equal(client.numberValue("banner", prepared, 7), 7, "another type: the default");
+  assert.equal(client.boolValue("nope", prepared, true), true, "a missing flag: the default");
+  assert.deepEqual(client.boolDetails("checkout", prepared, false), client.boolDetails("checkout", user, false));
+  assert.deepEqual(client.evaluateAll(prepared), client.evaluateAll(user));
+  assert.throws(
+    () => client.prepare({ key: "u", attributes: { nested: { a: 1 } } } as unknown as typeof user),
+    (error: unknown) => isVexilError(error) && error.code === "INVALID_CONTEXT",
+  );
+});

@@ -71,7 +71,14 @@ test("hello, snapshot, patch: READY and change events naming the flags", async (
   await until("the patch", () => changes.length === 2);
   assert.deepEqual(changes[1], { version: 6, flags: ["b"] });
   assert.equal(c.boolValue("b", user, false), true);
+  assert.equal(c.boolValue("b", c.prepare(user), false), true, "the fast path sees the patch");
   assert.equal(c.version, 6);
+
+  peer.send({ type: "patch", from_version: 6, to_version: 7, upserts: [], deletes: [{ flag: "a" }] });
+  await until("the delete", () => changes.length === 3);
+  assert.deepEqual(changes[2], { version: 7, flags: ["a"] });
+  assert.equal(c.boolValue("a", c.prepare(user), true), true, "a deleted flag: the default");
+  assert.equal(c.boolDetails("a", user, true).errorCode, "FLAG_NOT_FOUND");
   assert.deepEqual(states, ["READY"]);
 
   peer.send({ type: "ping" });
