@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use vexil_engine::CompiledSnapshot;
-use vexil_proto::{Context, Snapshot};
+use vexil_proto::{Context, Snapshot, SnapshotFlag};
 use wasm_bindgen::prelude::*;
 
 use crate::changes;
@@ -23,18 +23,22 @@ pub struct VexilSnapshot {
     source: Snapshot,
     /// What evaluations read.
     compiled: CompiledSnapshot,
-    /// Each flag's variant keys in snapshot order, for `variantIndex`.
-    variants: HashMap<String, Vec<String>>,
+    /// Each flag's variant keys, by the flag's index in `compiled`, for
+    /// `variantIndexAt`.
+    variants: Vec<Vec<String>>,
 }
 
-/// Each flag's variant keys, in the snapshot's order.
-fn variant_keys(snapshot: &Snapshot) -> HashMap<String, Vec<String>> {
-    snapshot
-        .flags
-        .iter()
-        .map(|flag| {
-            let keys = flag.variants.iter().map(|v| v.key.clone()).collect();
-            (flag.key.clone(), keys)
+/// Each flag's variant keys, in `compiled`'s flag order.
+fn variant_keys(source: &Snapshot, compiled: &CompiledSnapshot) -> Vec<Vec<String>> {
+    let by_key: HashMap<&str, &SnapshotFlag> =
+        source.flags.iter().map(|f| (f.key.as_str(), f)).collect();
+    compiled
+        .flag_keys()
+        .map(|key| {
+            by_key
+                .get(key)
+                .map(|flag| flag.variants.iter().map(|v| v.key.clone()).collect())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -49,7 +53,7 @@ impl VexilSnapshot {
     pub fn new(snapshot_json: &str) -> Result<VexilSnapshot, JsValue> {
         let source = evaluate::parse_snapshot(snapshot_json).map_err(js_error)?;
         let compiled = CompiledSnapshot::compile(&source);
-        let variants = variant_keys(&source);
+        let variants = variant_keys(&source, &compiled);
         Ok(VexilSnapshot {
             source,
             compiled,
@@ -67,7 +71,7 @@ impl VexilSnapshot {
     pub fn apply_patch(&mut self, patch_json: &str) -> Result<Vec<String>, JsValue> {
         let before = self.source.clone();
         self.compiled = evaluate::apply_patch(&mut self.source, patch_json).map_err(js_error)?;
-        self.variants = variant_keys(&self.source);
+        self.variants = variant_keys(&self.source, &self.compiled);
         Ok(changes::changed_flags(&before, &self.source))
     }
 
@@ -106,17 +110,19 @@ impl VexilSnapshot {
             .map(str::to_owned)
     }
 
-    /// The fastest typed path: the position of the served variant in the
-    /// flag's `variants` (snapshot order), or -1 on any error. Nothing
-    /// crosses the boundary but the flag key and a number.
-    #[wasm_bindgen(js_name = variantIndex)]
-    pub fn variant_index(&self, flag_key: &str, context: &VexilContext) -> i32 {
-        let served = self.compiled.evaluate(flag_key, &context.context).variant;
-        match (served, self.variants.get(flag_key)) {
+    /// The fastest typed path: the flag at `flag_index` (its position in
+    /// `flagKeys()`) evaluated for `context`, answered with the position of
+    /// the served variant in the flag's `variants`, or -1 on any error.
+    /// Nothing crosses the boundary but numbers.
+    #[wasm_bindgen(js_name = variantIndexAt)]
+    pub fn variant_index_at(&self, flag_index: u32, context: &VexilContext) -> i32 {
+        let index = flag_index as usize;
+        let served = self.compiled.evaluate_at(index, &context.context).variant;
+        match (served, self.variants.get(index)) {
             (Some(served), Some(keys)) => keys
                 .iter()
                 .position(|key| key == served)
-                .and_then(|index| i32::try_from(index).ok())
+                .and_then(|position| i32::try_from(position).ok())
                 .unwrap_or(-1),
             _ => -1,
         }

@@ -7,8 +7,8 @@
 //! snapshot's JSON, move it forward with `applyPatch(patchJson)`, and
 //! `evaluate(flagKey, contextJson)` and `evaluateAll(contextJson)` return
 //! `EvaluationResult` JSON. A `VexilContext` parses a context once for
-//! many calls (`evaluateWith`, `variantOf`, and `variantIndex`, the typed
-//! calls' fast path that parses and serializes nothing). Bad input throws
+//! many calls (`evaluateWith`, `variantOf`, and `variantIndexAt`, the
+//! typed calls' fast path, which passes only numbers). Bad input throws
 //! a JavaScript `Error` named `VexilError` whose `code` is
 //! `INVALID_SNAPSHOT`, `INVALID_PATCH`, `VERSION_GAP`, `INVALID_CONTEXT`
 //! or `INTERNAL`; nothing panics.

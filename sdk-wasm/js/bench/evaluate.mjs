@@ -7,11 +7,13 @@
 //   node sdk-wasm/js/bench/evaluate.mjs /tmp/bench-data.json
 //
 // Per case, three layers:
-// - `variantIndex`: `VexilSnapshot.variantIndex(flag, VexilContext)`, the
-//   engine with a context parsed once, returning the served variant's
-//   position: what the native bench times, plus the call into wasm.
+// - `variantIndexAt`: `VexilSnapshot.variantIndexAt(flagIndex, VexilContext)`,
+//   the engine with a context parsed once and the flag's index resolved
+//   once, returning the served variant's position: what the native bench
+//   times, plus one call into wasm with numbers only.
 // - `client.*Value(prepared)`: the client's typed call with a prepared
-//   context (variantIndex plus the variant's value): what an application pays.
+//   context (a Map lookup of the flag, variantIndexAt, the variant's
+//   value): what an application pays.
 // - `evaluate(json)`: `VexilSnapshot.evaluate(flag, contextJson)`, the full
 //   result as JSON with the context parsed per call.
 // Each figure is the median of 7 timed batches of at least 200 ms, after a
@@ -60,17 +62,18 @@ const handles = { user: new VexilContext(json.user), stranger: new VexilContext(
 const prepared = { user: client.prepare(data.user), stranger: client.prepare(data.stranger) };
 
 console.log(`node ${process.version}`);
-console.log("| benchmark | variantIndex | client value (prepared) | evaluate (JSON in and out) |");
+console.log("| benchmark | variantIndexAt | client value (prepared) | evaluate (JSON in and out) |");
 console.log("|---|---|---|---|");
 for (const { name, flag, context } of data.cases) {
   const check = JSON.parse(shapes.evaluate(flag, json[context]));
-  const index = shapes.variantIndex(flag, handles[context]);
+  const flagIndex = shapes.flagKeys().indexOf(flag);
+  const index = shapes.variantIndexAt(flagIndex, handles[context]);
   if (check.reason === "ERROR" || data.shapes.flags.find((f) => f.key === flag).variants[index].key !== check.variant) {
     throw new Error(`${name}: ${JSON.stringify(check)}`);
   }
   const typed = typeof check.value === "boolean" ? "boolValue" : typeof check.value === "string" ? "stringValue" : "jsonValue";
   const fallback = typed === "boolValue" ? false : typed === "stringValue" ? "" : null;
-  const fast = measure(() => shapes.variantIndex(flag, handles[context]) >= 0);
+  const fast = measure(() => shapes.variantIndexAt(flagIndex, handles[context]) >= 0);
   const value = measure(() => client[typed](flag, prepared[context], fallback));
   const full = measure(() => shapes.evaluate(flag, json[context]));
   console.log(`| evaluate/${name} | ${format(fast)} | ${format(value)} | ${format(full)} |`);

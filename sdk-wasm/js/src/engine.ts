@@ -31,6 +31,12 @@ export class PreparedContext {
 /** Each flag's variant values in snapshot order, for the typed fast path. */
 type VariantValues = Map<string, JsonValue[]>;
 
+/** The fast path's tables: each flag's index in the engine and its values. */
+interface FastPath {
+  index: Map<string, number>;
+  values: Array<JsonValue[] | undefined>;
+}
+
 interface FlagJson {
   key: string;
   variants?: Array<{ key: string; value: JsonValue }>;
@@ -54,6 +60,7 @@ export function isVexilError(error: unknown): error is VexilError {
 export class Engine {
   #snapshot: VexilSnapshot | undefined;
   #values: VariantValues = new Map();
+  #fast: FastPath | undefined;
 
   /** The version served, `undefined` before the first snapshot. */
   get version(): number | undefined {
@@ -82,6 +89,7 @@ export class Engine {
     this.#snapshot = next;
     const { flags } = JSON.parse(snapshotJson) as { flags: FlagJson[] };
     this.#values = new Map(flags.map((flag) => [flag.key, variantsOf(flag)]));
+    this.#fast = undefined;
     if (previous === undefined) {
       return next.flagKeys().sort();
     }
@@ -117,7 +125,20 @@ export class Engine {
         this.#values.set(flag.key, variantsOf(flag));
       }
     }
+    this.#fast = undefined;
     return changed;
+  }
+
+  /** The fast path's tables for the snapshot served, built on first use. */
+  #fastPath(snapshot: VexilSnapshot): FastPath {
+    if (this.#fast === undefined) {
+      const keys = snapshot.flagKeys();
+      this.#fast = {
+        index: new Map(keys.map((key, i) => [key, i])),
+        values: keys.map((key) => this.#values.get(key)),
+      };
+    }
+    return this.#fast;
   }
 
   /**
@@ -126,8 +147,17 @@ export class Engine {
    * calls' fast path. `evaluate` says why.
    */
   valueOf(flagKey: string, context: PreparedContext): JsonValue | undefined {
-    const index = this.#snapshot?.variantIndex(flagKey, context.handle) ?? -1;
-    return index < 0 ? undefined : this.#values.get(flagKey)?.[index];
+    const snapshot = this.#snapshot;
+    if (snapshot === undefined) {
+      return undefined;
+    }
+    const fast = this.#fastPath(snapshot);
+    const flag = fast.index.get(flagKey);
+    if (flag === undefined) {
+      return undefined;
+    }
+    const variant = snapshot.variantIndexAt(flag, context.handle);
+    return variant < 0 ? undefined : fast.values[flag]?.[variant];
   }
 
   /** Evaluates one flag; `PROVIDER_NOT_READY` before the first snapshot. */
