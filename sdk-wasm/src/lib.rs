@@ -27,9 +27,10 @@
 //!   [`WasmError`]. Tested natively.
 //! - `changes`: which flags a new snapshot or patch may change, for the
 //!   client's change events.
-//! - `bindings`: the wasm-bindgen surface ([`VexilSnapshot`]) over
-//!   `evaluate`, turning errors into `VexilError`s. Tested under Node with
-//!   wasm-bindgen-test (`tests/node.rs`, `tests/cases.rs`).
+//! - `bindings`: the wasm-bindgen surface ([`VexilSnapshot`],
+//!   [`VexilContext`]) over `evaluate`, turning errors into `VexilError`s.
+//!   Tested under Node with wasm-bindgen-test (`tests/node.rs`,
+//!   `tests/cases.rs`) and by the JS package's tests (`js/test/`).
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
