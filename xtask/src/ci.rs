@@ -94,10 +94,9 @@ fn run_steps(steps: &mut Steps) -> Result<()> {
             .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", runner))
     })?;
 
-    // The TypeScript client: its module shrunk by wasm-opt, its tests
-    // against a scripted WebSocket server and the real `vexil` binary.
+    // The TypeScript client, its tests against a scripted WebSocket server
+    // and the real `vexil` binary.
     steps.step("sdk-js install", wasm::npm_ci)?;
-    steps.step("wasm-opt", wasm::optimize)?;
     steps.step("sdk-js wasm", || {
         wasm::copy_into_js_package()?;
         wasm::report_size()

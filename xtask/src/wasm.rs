@@ -1,9 +1,8 @@
 //! The WASM engine and its JavaScript package: build the module for
 //! `wasm32-unknown-unknown` with the size-tuned `wasm-release` profile,
-//! generate the wasm-bindgen packages (`nodejs` and `web`), shrink the web
-//! module with `wasm-opt` (binaryen, from the JS package's dev
-//! dependencies), and lay it into `sdk-wasm/js/wasm/` for the TypeScript
-//! client. `cargo xtask wasm` runs these; `cargo xtask ci` runs them as
+//! generate the wasm-bindgen packages (`nodejs` and `web`), and lay the web
+//! one into `sdk-wasm/js/wasm/` for the TypeScript client. No `wasm-opt`:
+//! it made the module smaller raw but larger gzipped (docs/performance.md). `cargo xtask wasm` runs these; `cargo xtask ci` runs them as
 //! steps, then the package's tests.
 
 use std::path::{Path, PathBuf};
@@ -18,17 +17,6 @@ pub const WASM_PROFILE: &str = "wasm-release";
 pub const WASM_CRATE: &str = "vexil-wasm";
 /// The module wasm-bindgen's `web` package loads, and the JS package ships.
 const MODULE_FILE: &str = "vexil_wasm_bg.wasm";
-/// The wasm features rustc targets by default (and the module uses):
-/// wasm-opt must be allowed them, and no others.
-const WASM_OPT_FEATURES: [&str; 6] = [
-    "--enable-bulk-memory",
-    "--enable-sign-ext",
-    "--enable-nontrapping-float-to-int",
-    "--enable-mutable-globals",
-    "--enable-reference-types",
-    "--enable-multivalue",
-];
-
 /// `cargo xtask wasm`: everything the JS package needs before `npm run build`.
 pub fn wasm() -> Result<()> {
     run(command(tools::tool("rustup")).args(["target", "add", WASM_TARGET]))?;
@@ -36,7 +24,6 @@ pub fn wasm() -> Result<()> {
     build_module()?;
     generate_packages(&wasm_bindgen)?;
     npm_ci()?;
-    optimize()?;
     copy_into_js_package()?;
     report_size()
 }
@@ -121,29 +108,9 @@ pub fn generate_packages(wasm_bindgen: &Path) -> Result<()> {
 }
 
 /// `npm ci` in the JS package (TypeScript, the OpenFeature web SDK, `ws`
-/// for the tests' scripted server, binaryen's `wasm-opt`).
+/// for the tests' scripted server).
 pub fn npm_ci() -> Result<()> {
     run(command("npm").arg("ci").current_dir(js_dir()))
-}
-
-/// `wasm-opt -Oz` on the web package's module, in place.
-pub fn optimize() -> Result<()> {
-    let module = pkg_dir().join("web").join(MODULE_FILE);
-    let optimized = module.with_extension("opt.wasm");
-    let wasm_opt = js_dir().join("node_modules").join(".bin").join("wasm-opt");
-    if !wasm_opt.is_file() {
-        bail!(
-            "{} is missing: run `npm ci` in sdk-wasm/js",
-            wasm_opt.display()
-        );
-    }
-    run(command(&wasm_opt)
-        .arg(&module)
-        .args(["-Oz", "--strip-debug", "--strip-producers"])
-        .args(WASM_OPT_FEATURES)
-        .arg("-o")
-        .arg(&optimized))?;
-    std::fs::rename(&optimized, &module).with_context(|| format!("replacing {}", module.display()))
 }
 
 /// Copies the web package into `sdk-wasm/js/wasm/`, where the client imports it.
