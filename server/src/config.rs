@@ -65,7 +65,8 @@ pub struct StorageConfig {
     pub data_dir: PathBuf,
     /// `postgres://…` for production (any number of replicas share one
     /// database) or `sqlite://…`; the backend is chosen from the scheme.
-    /// Accepted now; storage arrives with the control-plane issue.
+    /// Migrations run on start; the value is never logged (it may hold a
+    /// password).
     #[arg(long, env = "VEXIL_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<SecretUrl>,
 }

@@ -1,5 +1,5 @@
-//! The server's error type. The API error (one JSON shape, `status_code()`)
-//! arrives with the REST API; this covers starting and running the server.
+//! Why the server could not start or stopped: starting and running it.
+//! Errors of API requests are `api::error::ApiError` (one JSON shape).
 
 use std::net::SocketAddr;
 
@@ -31,7 +31,4 @@ pub enum ServerError {
     /// The JWT signing key could not be loaded or created.
     #[error("signing key: {0}")]
     Keys(#[from] crate::auth::KeyError),
-    /// The subcommand exists but its feature has not landed yet.
-    #[error("`vexil {0}` is not implemented yet: it arrives with the control-plane issue")]
-    NotImplemented(&'static str),
 }

@@ -120,6 +120,9 @@ pub struct Feed {
     state: Mutex<State>,
     /// One catch-up at a time, so patches are published in order.
     pub(super) catching_up: tokio::sync::Mutex<()>,
+    /// Connections holding this feed (from before their `hello` until
+    /// they end); the hub forgets a feed only when none does.
+    pub(super) pins: std::sync::atomic::AtomicUsize,
 }
 
 impl Feed {
@@ -139,6 +142,7 @@ impl Feed {
                 next_id: 0,
             }),
             catching_up: tokio::sync::Mutex::new(()),
+            pins: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 

@@ -7,7 +7,8 @@
 //! version) whenever the snapshot cache installs a newer version, which
 //! happens after this replica's writes ([`Streams::committed`]), on a
 //! doorbell notice from another replica ([`Streams::noticed`]), and on the
-//! cache's version poll (the safety net when a notice is lost).
+//! cache's version poll (the safety net when a notice is lost). Feeds no
+//! connection holds are forgotten at the next key check.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,6 +52,15 @@ struct Inner {
     /// Open connections, so shutdown can wait for their goodbyes.
     live: watch::Sender<usize>,
     draining: AtomicBool,
+}
+
+/// A connection's hold on its feed (see [`Streams::prune`]).
+struct Pinned(Arc<Feed>);
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        self.0.pins.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Counts a connection while it lives.
@@ -103,10 +113,16 @@ impl Streams {
             .cloned()
     }
 
-    /// The environment's feed, made from its current snapshot if new.
-    pub async fn feed(&self, project: &str, environment: &str) -> Result<Arc<Feed>, StoreError> {
-        if let Some(feed) = self.existing(project, environment) {
-            return Ok(feed);
+    /// The environment's feed, made from its current snapshot if new,
+    /// pinned (under the map's lock) so [`Streams::prune`] keeps it.
+    async fn pinned_feed(&self, project: &str, environment: &str) -> Result<Pinned, StoreError> {
+        let key = (project.to_owned(), environment.to_owned());
+        let pin = |feed: &Arc<Feed>| {
+            feed.pins.fetch_add(1, Ordering::AcqRel);
+            Pinned(Arc::clone(feed))
+        };
+        if let Some(feed) = self.feeds().get(&key) {
+            return Ok(pin(feed));
         }
         let current = self.inner.cache.get(project, environment).await?;
         let config = &self.inner.config;
@@ -115,8 +131,16 @@ impl Streams {
             config.ring_capacity,
             config.queue_capacity,
         ));
-        let key = (project.to_owned(), environment.to_owned());
-        Ok(Arc::clone(self.feeds().entry(key).or_insert(feed)))
+        Ok(pin(self.feeds().entry(key).or_insert(feed)))
+    }
+
+    /// Forgets the feeds no connection holds, so a replica keeps (and
+    /// catches up) only the environments someone is streaming. A feed
+    /// made again later starts from the current snapshot; clients resume
+    /// from the change log.
+    pub fn prune(&self) {
+        self.feeds()
+            .retain(|_, feed| feed.pins.load(Ordering::Acquire) > 0);
     }
 
     /// Serves one upgraded WebSocket whose credentials were checked as
@@ -137,8 +161,8 @@ impl Streams {
             connection::close(&mut sink, CLOSE_RESTART, "server restarting", config).await;
             return;
         }
-        let feed = match self.feed(key.project(), key.environment()).await {
-            Ok(feed) => feed,
+        let pinned = match self.pinned_feed(key.project(), key.environment()).await {
+            Ok(pinned) => pinned,
             Err(StoreError::NotFound(_)) => {
                 let reason = "the key's environment no longer exists";
                 connection::close(&mut sink, CLOSE_KEY_REVOKED, reason, config).await;
@@ -151,6 +175,7 @@ impl Streams {
                 return;
             }
         };
+        let feed = Arc::clone(&pinned.0);
         let session = Session {
             feed: Arc::clone(&feed),
             store: Arc::clone(&self.inner.store),
@@ -160,6 +185,7 @@ impl Streams {
         metrics::connected(&feed.project, &feed.environment, 1.0);
         connection::serve(sink, stream, session).await;
         metrics::connected(&feed.project, &feed.environment, -1.0);
+        drop(pinned);
     }
 
     /// Brings a feed up to the environment's current version: one patch
@@ -316,7 +342,10 @@ impl Streams {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 Some(notice) = recv(&mut notices) => self.noticed(&notice).await,
-                _ = ticks.tick() => self.check_keys().await,
+                _ = ticks.tick() => {
+                    self.prune();
+                    self.check_keys().await;
+                }
             }
         }
     }
@@ -327,18 +356,31 @@ impl Streams {
     pub async fn shutdown(&self) {
         self.inner.draining.store(true, Ordering::Release);
         let (low, high) = self.inner.config.reconnect_after_ms;
-        let mut sent = 0;
-        for feed in self.all_feeds() {
-            sent += feed.signal(|_| {
-                let hint = rand::rng().random_range(low..=high.max(low));
-                Some(Signal::Goodbye(hint))
-            });
-        }
+        let goodbye = |_: &str| {
+            let hint = rand::rng().random_range(low..=high.max(low));
+            Some(Signal::Goodbye(hint))
+        };
         let mut live = self.inner.live.subscribe();
-        let wait = self.inner.config.send_timeout * 2;
-        let _ = tokio::time::timeout(wait, live.wait_for(|n| *n == 0)).await;
-        if sent > 0 {
-            info!(streams = sent, "SDK streams told to reconnect elsewhere");
+        let deadline = tokio::time::Instant::now() + self.inner.config.send_timeout * 2;
+        let mut told = 0;
+        // Signalled again until every stream is gone, so a connection that
+        // joined its feed after the first round (its `hello` was in
+        // flight) is told too; a stream already told is not told twice.
+        loop {
+            told = told.max(
+                self.all_feeds()
+                    .iter()
+                    .map(|feed| feed.signal(goodbye))
+                    .sum(),
+            );
+            let round = tokio::time::Instant::now() + Duration::from_millis(100);
+            let gone = tokio::time::timeout_at(round.min(deadline), live.wait_for(|n| *n == 0));
+            if gone.await.is_ok() || tokio::time::Instant::now() >= deadline {
+                break;
+            }
+        }
+        if told > 0 {
+            info!(streams = told, "SDK streams told to reconnect elsewhere");
         }
     }
 }
@@ -347,5 +389,43 @@ async fn recv(notices: &mut Option<mpsc::Receiver<Notice>>) -> Option<Notice> {
     match notices {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vexil_proto::Snapshot;
+
+    use super::*;
+    use crate::snapshots::fake::FakeStore;
+
+    #[tokio::test]
+    async fn feeds_are_kept_while_pinned_and_forgotten_after() {
+        let store = Arc::new(FakeStore::default());
+        store.put(
+            "default",
+            Snapshot {
+                environment: "production".into(),
+                version: 3,
+                ..Snapshot::default()
+            },
+        );
+        let store: Arc<dyn Store> = store;
+        let cache = SnapshotCache::new(Arc::clone(&store));
+        let streams = Streams::new(store, cache, StreamConfig::default(), Doorbell::Local);
+        let first = streams.pinned_feed("default", "production").await.unwrap();
+        let second = streams.pinned_feed("default", "production").await.unwrap();
+        assert!(Arc::ptr_eq(&first.0, &second.0), "one feed per environment");
+        assert_eq!(first.0.version(), 3);
+        drop(first);
+        streams.prune();
+        assert_eq!(streams.all_feeds().len(), 1, "still pinned once");
+        drop(second);
+        streams.prune();
+        assert!(streams.all_feeds().is_empty());
+        assert!(matches!(
+            streams.pinned_feed("default", "staging").await,
+            Err(StoreError::NotFound(_))
+        ));
     }
 }

@@ -62,6 +62,10 @@ where
     Router::new().route("/api/v1/stream", get(stream))
 }
 
+/// The read buffer's starting size; it grows for a larger frame, up to
+/// `max_frame_bytes`.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// The SDK stream (WebSocket). See `docs/streaming.md` for the frames.
 #[utoipa::path(
     get,
@@ -85,9 +89,15 @@ async fn stream(
 ) -> Response {
     let key = auth.sdk_key(&headers).await;
     let config = streams.config();
+    // tungstenite's buffers default to 128 KiB each, allocated per
+    // connection; SDKs send only small control frames and every frame we
+    // send is flushed at once, so small buffers keep an idle stream cheap
+    // (docs/performance.md, "Stream").
     let mut upgrade = upgrade
         .max_message_size(config.max_frame_bytes)
-        .max_frame_size(config.max_frame_bytes);
+        .max_frame_size(config.max_frame_bytes)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0);
     if let Some(protocol) = vexil_protocol(&headers) {
         upgrade = upgrade.protocols([protocol]);
     }
