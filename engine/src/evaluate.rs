@@ -18,6 +18,14 @@ impl CompiledSnapshot {
         }
     }
 
+    /// Evaluates the flag at `index` in snapshot order (the order of
+    /// [`CompiledSnapshot::flag_keys`]), for callers that resolved the key
+    /// once, such as the WASM build's fast path. An index past the end is
+    /// `FLAG_NOT_FOUND`.
+    pub fn evaluate_at<'a>(&'a self, index: usize, ctx: &Context) -> Evaluation<'a> {
+        self.evaluate_index(index, &mut Lookups::new(ctx), 0)
+    }
+
     /// Evaluates every flag for a context, in snapshot order. Each attribute
     /// is looked up once for all flags.
     pub fn evaluate_all<'a>(&'a self, ctx: &Context) -> Vec<(&'a str, Evaluation<'a>)> {

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use vexil_engine::CompiledSnapshot;
-use vexil_proto::{Context, EvaluationResult, Snapshot};
+use vexil_proto::{Context, EvaluationResult, Patch, PatchError, Snapshot};
 
 /// Why a call from JavaScript could not be answered.
 #[derive(Debug, thiserror::Error)]
@@ -11,6 +11,14 @@ pub enum WasmError {
     /// The snapshot JSON does not parse as a snapshot.
     #[error("invalid snapshot: {0}")]
     InvalidSnapshot(#[source] serde_json::Error),
+    /// The patch JSON does not parse as a patch.
+    #[error("invalid patch: {0}")]
+    InvalidPatch(#[source] serde_json::Error),
+    /// The patch does not start at the held version (`VERSION_GAP`) or
+    /// does not go forward (`INVALID_PATCH`); nothing was applied. A client
+    /// then resumes from its version instead.
+    #[error("patch not applied: {0}")]
+    PatchRefused(#[source] PatchError),
     /// The context JSON does not parse as a context.
     #[error("invalid context: {0}")]
     InvalidContext(#[source] serde_json::Error),
@@ -19,12 +27,60 @@ pub enum WasmError {
     Render(#[source] serde_json::Error),
 }
 
+impl WasmError {
+    /// The stable code JavaScript sees as `error.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WasmError::InvalidSnapshot(_) => "INVALID_SNAPSHOT",
+            WasmError::InvalidPatch(_) => "INVALID_PATCH",
+            WasmError::PatchRefused(PatchError::VersionGap { .. }) => "VERSION_GAP",
+            WasmError::PatchRefused(PatchError::NotForward { .. }) => "INVALID_PATCH",
+            WasmError::InvalidContext(_) => "INVALID_CONTEXT",
+            WasmError::Render(_) => "INTERNAL",
+        }
+    }
+}
+
 /// Parses and compiles a snapshot. Flags that fail to compile do not fail
 /// the snapshot: they evaluate to `ERROR`/`PARSE_ERROR` on their own.
 pub fn compile_snapshot(snapshot_json: &str) -> Result<CompiledSnapshot, WasmError> {
-    let snapshot: Snapshot =
-        serde_json::from_str(snapshot_json).map_err(WasmError::InvalidSnapshot)?;
-    Ok(CompiledSnapshot::compile(&snapshot))
+    Ok(CompiledSnapshot::compile(&parse_snapshot(snapshot_json)?))
+}
+
+/// Parses a snapshot: the JSON `GET /api/v1/snapshot` returns, or the
+/// stream's `snapshot` frame (the same with `"type": "snapshot"`).
+pub fn parse_snapshot(snapshot_json: &str) -> Result<Snapshot, WasmError> {
+    let value =
+        without_frame_type(snapshot_json, "snapshot").map_err(WasmError::InvalidSnapshot)?;
+    serde_json::from_value(value).map_err(WasmError::InvalidSnapshot)
+}
+
+/// Applies a patch (the stream's `patch` frame, with or without its
+/// `"type"`) to `snapshot` and compiles the result. On any error `snapshot`
+/// is unchanged.
+pub fn apply_patch(
+    snapshot: &mut Snapshot,
+    patch_json: &str,
+) -> Result<CompiledSnapshot, WasmError> {
+    let value = without_frame_type(patch_json, "patch").map_err(WasmError::InvalidPatch)?;
+    let patch: Patch = serde_json::from_value(value).map_err(WasmError::InvalidPatch)?;
+    snapshot
+        .apply_patch(&patch)
+        .map_err(WasmError::PatchRefused)?;
+    Ok(CompiledSnapshot::compile(snapshot))
+}
+
+/// Parses JSON and drops a `"type"` field equal to `frame`, so a wire frame
+/// and the bare object both parse; any other `type` stays and is refused
+/// as an unknown field.
+fn without_frame_type(json: &str, frame: &str) -> Result<serde_json::Value, serde_json::Error> {
+    let mut value: serde_json::Value = serde_json::from_str(json)?;
+    if let Some(object) = value.as_object_mut()
+        && object.get("type").and_then(serde_json::Value::as_str) == Some(frame)
+    {
+        object.remove("type");
+    }
+    Ok(value)
 }
 
 /// One flag for one context, as `EvaluationResult` JSON.
@@ -64,7 +120,18 @@ pub fn compile_errors_json(snapshot: &CompiledSnapshot) -> String {
     serde_json::Value::Array(errors).to_string()
 }
 
-fn parse_context(context_json: &str) -> Result<Context, WasmError> {
+/// One flag for an already parsed context, as `EvaluationResult` JSON.
+pub fn evaluate_context_json(
+    snapshot: &CompiledSnapshot,
+    flag_key: &str,
+    ctx: &Context,
+) -> Result<String, WasmError> {
+    let result = snapshot.evaluate(flag_key, ctx).to_result(flag_key);
+    serde_json::to_string(&result).map_err(WasmError::Render)
+}
+
+/// Parses a context (`{key, kind?, attributes?}`).
+pub fn parse_context(context_json: &str) -> Result<Context, WasmError> {
     serde_json::from_str(context_json).map_err(WasmError::InvalidContext)
 }
 
@@ -143,5 +210,49 @@ mod tests {
             evaluate_all_json(&snapshot, "null"),
             Err(WasmError::InvalidContext(_))
         ));
+    }
+
+    #[test]
+    fn frames_parse_like_bare_objects() {
+        let frame = r#"{"type":"snapshot","environment":"e","version":4,"flags":[],"segments":[]}"#;
+        assert_eq!(parse_snapshot(frame).unwrap().version, 4);
+        let error =
+            parse_snapshot(r#"{"type":"patch","environment":"e","version":4}"#).unwrap_err();
+        assert_eq!(error.code(), "INVALID_SNAPSHOT");
+    }
+
+    #[test]
+    fn patches_apply_in_order_and_gaps_change_nothing() {
+        let mut snapshot = parse_snapshot(SNAPSHOT).unwrap();
+        let compiled = apply_patch(
+            &mut snapshot,
+            r#"{"type":"patch","from_version":3,"to_version":4,"deletes":[{"flag":"broken"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(compiled.version(), 4);
+        assert_eq!(compiled.flag_keys().collect::<Vec<_>>(), ["banner"]);
+
+        let before = snapshot.clone();
+        for (patch, code) in [
+            (r#"{"from_version":3,"to_version":5}"#, "VERSION_GAP"),
+            (r#"{"from_version":5,"to_version":6}"#, "VERSION_GAP"),
+            (r#"{"from_version":4,"to_version":4}"#, "INVALID_PATCH"),
+            (r#"{"from_version":4}"#, "INVALID_PATCH"),
+            (
+                r#"{"from_version":4,"to_version":5,"upserts":[{"flag":{}}]}"#,
+                "INVALID_PATCH",
+            ),
+            ("not json", "INVALID_PATCH"),
+        ] {
+            let error = apply_patch(&mut snapshot, patch).unwrap_err();
+            assert_eq!(error.code(), code, "{patch}: {error}");
+            assert_eq!(snapshot, before, "{patch} changed the snapshot");
+        }
+        assert_eq!(
+            apply_patch(&mut snapshot, r#"{"from_version":5,"to_version":6}"#)
+                .unwrap_err()
+                .to_string(),
+            "patch not applied: patch starts at version 5 but the snapshot is at version 4"
+        );
     }
 }

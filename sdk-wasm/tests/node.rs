@@ -7,20 +7,30 @@
 
 use serde_json::{Value, json};
 use vexil_wasm::VexilSnapshot;
-use wasm_bindgen::{JsError, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const VECTORS: &str = include_str!("../../spec/vectors/bucketing.json");
 
-fn ok<T>(result: Result<T, JsError>) -> T {
+fn ok<T>(result: Result<T, JsValue>) -> T {
     match result {
         Ok(value) => value,
         Err(error) => panic!("unexpected JS error: {}", message(error)),
     }
 }
 
-fn message(error: JsError) -> String {
-    js_sys::Error::from(JsValue::from(error)).message().into()
+fn message(error: JsValue) -> String {
+    js_sys::Error::from(error).message().into()
+}
+
+/// The thrown error's `name`, `code` and message.
+fn parts(error: JsValue) -> (String, String, String) {
+    let code = js_sys::Reflect::get(&error, &JsValue::from_str("code"))
+        .ok()
+        .and_then(|code| code.as_string())
+        .unwrap_or_default();
+    let error = js_sys::Error::from(error);
+    (error.name().into(), code, error.message().into())
 }
 
 /// A string flag whose default serve is a rollout salted with `salt`,
@@ -162,15 +172,64 @@ fn bad_input_throws_a_typed_error_instead_of_panicking() {
     for bad in ["", "{not json", "[]", r#"{"environment":"e","version":-1}"#] {
         match VexilSnapshot::new(bad) {
             Ok(_) => panic!("{bad:?} was accepted as a snapshot"),
-            Err(error) => assert!(message(error).starts_with("invalid snapshot: "), "{bad:?}"),
+            Err(error) => {
+                let (name, code, message) = parts(error);
+                assert_eq!(
+                    (name.as_str(), code.as_str()),
+                    ("VexilError", "INVALID_SNAPSHOT")
+                );
+                assert!(message.starts_with("invalid snapshot: "), "{bad:?}");
+            }
         }
     }
     let snapshot = rollout_snapshot("s", &halves());
     for bad in ["", "{}", r#"{"key": 1}"#] {
         match snapshot.evaluate("rollout", bad) {
             Ok(result) => panic!("{bad:?} was accepted as a context: {result}"),
-            Err(error) => assert!(message(error).starts_with("invalid context: "), "{bad:?}"),
+            Err(error) => {
+                let (_, code, message) = parts(error);
+                assert_eq!(code, "INVALID_CONTEXT");
+                assert!(message.starts_with("invalid context: "), "{bad:?}");
+            }
         }
         assert!(snapshot.evaluate_all(bad).is_err());
     }
+}
+
+#[wasm_bindgen_test]
+fn patches_apply_in_order_and_a_gap_is_a_typed_error() {
+    let mut snapshot = rollout_snapshot("s", &halves());
+    let upsert = json!({
+        "type": "patch", "from_version": 1, "to_version": 2,
+        "upserts": [{ "flag": {
+            "key": "on", "kind": "boolean",
+            "variants": [{ "key": "on", "value": true }, { "key": "off", "value": false }],
+            "config": { "enabled": true, "off_variant": "off", "default_serve": { "variant": "on" } }
+        }}]
+    });
+    assert_eq!(
+        ok(snapshot.apply_patch(&upsert.to_string())),
+        vec!["on".to_owned()]
+    );
+    assert_eq!(snapshot.version(), 2.0);
+    let on: Value = serde_json::from_str(&ok(snapshot.evaluate("on", r#"{"key":"k"}"#))).unwrap();
+    assert_eq!(on["value"], true);
+
+    let gap = r#"{"type":"patch","from_version":3,"to_version":4,"deletes":[{"flag":"on"}]}"#;
+    let (name, code, message) = parts(snapshot.apply_patch(gap).unwrap_err());
+    assert_eq!(
+        (name.as_str(), code.as_str(), message.as_str()),
+        (
+            "VexilError",
+            "VERSION_GAP",
+            "patch not applied: patch starts at version 3 but the snapshot is at version 2"
+        )
+    );
+    let (_, code, _) = parts(snapshot.apply_patch("{}").unwrap_err());
+    assert_eq!(code, "INVALID_PATCH");
+    assert_eq!(snapshot.version(), 2.0);
+    assert_eq!(
+        snapshot.flag_keys(),
+        vec!["rollout".to_owned(), "on".to_owned()]
+    );
 }

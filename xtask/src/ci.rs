@@ -5,13 +5,13 @@
 //! `Cargo.lock`, the UI's npm packages, Debian's `chromium` for the UI's
 //! browser tests) rather than assumed to be on the machine.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::tools::{self, cargo, command, output_of, repo_root, run, target_dir};
+use crate::tools::{self, cargo, command, repo_root, run, target_dir};
+use crate::wasm::{self, WASM_CRATE, WASM_TARGET};
 
 /// Test databases the storage suites of later issues read; a developer with
 /// other servers sets these variables and they are left alone.
@@ -23,9 +23,6 @@ const TEST_SERVICES: [(&str, &str); 2] = [
     ("VEXIL_TEST_REDIS_URL", "redis://127.0.0.1:6379"),
 ];
 
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
-const WASM_PROFILE: &str = "wasm-release";
-const WASM_CRATE: &str = "vexil-wasm";
 /// A Node script that loads the generated `nodejs` package and evaluates a
 /// flag through it: the release artifact itself works, not just the tests.
 const WASM_SMOKE_SCRIPT: &str = include_str!("wasm_smoke.js");
@@ -82,21 +79,11 @@ fn run_steps(steps: &mut Steps) -> Result<()> {
     steps.step("wasm target", || {
         run(command(tools::tool("rustup")).args(["target", "add", WASM_TARGET]))
     })?;
-    let wasm_bindgen = steps.step("wasm-bindgen-cli", ensure_wasm_bindgen_cli)?;
-    steps.step("wasm build", || {
-        run(cargo().args([
-            "build",
-            "-p",
-            WASM_CRATE,
-            "--target",
-            WASM_TARGET,
-            "--profile",
-            WASM_PROFILE,
-        ]))
-    })?;
-    steps.step("wasm-bindgen", || generate_wasm_packages(&wasm_bindgen))?;
+    let wasm_bindgen = steps.step("wasm-bindgen-cli", wasm::ensure_wasm_bindgen_cli)?;
+    steps.step("wasm build", wasm::build_module)?;
+    steps.step("wasm-bindgen", || wasm::generate_packages(&wasm_bindgen))?;
     steps.step("wasm smoke (node)", || {
-        let package = wasm_pkg_dir().join("nodejs").join("vexil_wasm.js");
+        let package = wasm::pkg_dir().join("nodejs").join("vexil_wasm.js");
         run(command("node")
             .arg("-e")
             .arg(WASM_SMOKE_SCRIPT)
@@ -107,6 +94,29 @@ fn run_steps(steps: &mut Steps) -> Result<()> {
         run(cargo()
             .args(["test", "-p", WASM_CRATE, "--target", WASM_TARGET])
             .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", runner))
+    })?;
+
+    // The TypeScript client, its tests against a scripted WebSocket server
+    // and the real `vexil` binary.
+    steps.step("sdk-js install", wasm::npm_ci)?;
+    steps.step("sdk-js wasm", || {
+        wasm::copy_into_js_package()?;
+        wasm::report_size()
+    })?;
+    steps.step("sdk-js build", || {
+        run(command("npm")
+            .args(["run", "build"])
+            .current_dir(wasm::js_dir()))
+    })?;
+    steps.step("vexil binary", || {
+        run(cargo().args(["build", "-p", "vexil-server", "--bin", "vexil"]))
+    })?;
+    steps.step("sdk-js test", || {
+        let vexil = target_dir().join("debug").join("vexil");
+        run(command("npm")
+            .arg("test")
+            .current_dir(wasm::js_dir())
+            .env("VEXIL_BIN", vexil))
     })?;
 
     let ui = repo_root().join("ui");
@@ -164,81 +174,6 @@ fn ensure_chromium() -> Result<PathBuf> {
         );
     }
     Ok(installed)
-}
-
-/// Installs `wasm-bindgen-cli` at exactly the version of the `wasm-bindgen`
-/// crate in `Cargo.lock` (the CLI refuses a module built by another version)
-/// unless that version is already installed. Returns the CLI's path.
-fn ensure_wasm_bindgen_cli() -> Result<PathBuf> {
-    let version = tools::locked_version("wasm-bindgen")?;
-    let cli = tools::cargo_bin_dir().join("wasm-bindgen");
-    let installed = output_of(Command::new(&cli).arg("--version"));
-    let wanted = format!("wasm-bindgen {version}");
-    if installed.as_deref() == Some(wanted.as_str()) {
-        println!("{wanted} is installed at {}", cli.display());
-        return Ok(cli);
-    }
-    println!(
-        "installing wasm-bindgen-cli {version} (found: {})",
-        installed.as_deref().unwrap_or("none")
-    );
-    let locked = run(cargo().args([
-        "install",
-        "--locked",
-        "wasm-bindgen-cli",
-        "--version",
-        &version,
-    ]));
-    if let Err(error) = locked {
-        // The CLI's own lock file can name a dependency version the registry
-        // no longer serves (a yanked or withdrawn release); resolving afresh
-        // still builds the same CLI version.
-        println!("warning: {error:#}; retrying without --locked");
-        run(cargo().args(["install", "wasm-bindgen-cli", "--version", &version]))?;
-    }
-    let now = output_of(Command::new(&cli).arg("--version"));
-    if now.as_deref() != Some(wanted.as_str()) {
-        bail!(
-            "after installing, `{} --version` says {:?}, expected {wanted:?}",
-            cli.display(),
-            now
-        );
-    }
-    Ok(cli)
-}
-
-/// Runs `wasm-bindgen` on the release build, once for Node and once for the
-/// browser (the UI's bundler imports the `web` package).
-fn generate_wasm_packages(wasm_bindgen: &Path) -> Result<()> {
-    let module = target_dir()
-        .join(WASM_TARGET)
-        .join(WASM_PROFILE)
-        .join("vexil_wasm.wasm");
-    if !module.is_file() {
-        bail!("{} was not built", module.display());
-    }
-    for target in ["nodejs", "web"] {
-        let out_dir = wasm_pkg_dir().join(target);
-        run(command(wasm_bindgen)
-            .arg(&module)
-            .args([
-                "--target",
-                target,
-                "--remove-name-section",
-                "--remove-producers-section",
-                "--out-dir",
-            ])
-            .arg(&out_dir))?;
-    }
-    let size = std::fs::metadata(wasm_pkg_dir().join("web").join("vexil_wasm_bg.wasm"))
-        .context("wasm-bindgen wrote no web package")?
-        .len();
-    println!("vexil_wasm_bg.wasm: {} KiB", size / 1024);
-    Ok(())
-}
-
-fn wasm_pkg_dir() -> PathBuf {
-    target_dir().join("wasm-pkg")
 }
 
 /// The steps run so far and how long each took.
