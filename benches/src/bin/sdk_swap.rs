@@ -99,12 +99,16 @@ struct Swaps {
 
 /// Runs readers for `length` and returns evaluations per second; with
 /// `writer`, the writer runs beside them until they stop.
+/// The swapping thread of a round: installs snapshots until told to stop,
+/// and returns how many it installed.
+type Writer<'a> = Box<dyn FnOnce(&AtomicBool) -> u64 + Send + 'a>;
+
 fn run_round(
     client: &Client,
     keys: &[String],
     threads: usize,
     length: Duration,
-    writer: Option<Box<dyn FnOnce(&AtomicBool) -> u64 + Send + '_>>,
+    writer: Option<Writer<'_>>,
 ) -> f64 {
     run(client, keys, threads, length, writer).0
 }
@@ -142,7 +146,7 @@ fn run(
     keys: &[String],
     threads: usize,
     length: Duration,
-    writer: Option<Box<dyn FnOnce(&AtomicBool) -> u64 + Send + '_>>,
+    writer: Option<Writer<'_>>,
 ) -> (f64, u64) {
     let stop = AtomicBool::new(false);
     let total = AtomicU64::new(0);
