@@ -19,6 +19,8 @@
 //! - `health`: `/healthz` (the process answers) and `/readyz` (it should get
 //!   traffic; not while draining).
 //! - `home`: the placeholder page at `/` until the web UI is served there.
+//! - `killswitch`: kill switches, Alertmanager and deploy events, and
+//!   tripping a switch as a normal change of its flag.
 //! - `metrics`: Prometheus `/metrics` and the middleware that counts and
 //!   times requests by route.
 //! - `shutdown`: SIGINT/SIGTERM as a future.
@@ -42,6 +44,7 @@ pub mod config;
 pub mod error;
 mod health;
 mod home;
+pub mod killswitch;
 pub mod metrics;
 pub mod shutdown;
 pub mod snapshots;
