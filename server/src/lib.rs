@@ -189,6 +189,9 @@ pub fn app(state: AppState) -> Router {
         api::explain::Doc::openapi(),
         api::ofrep::Doc::openapi(),
         api::usage::Doc::openapi(),
+        api::kill_switches::Doc::openapi(),
+        api::health_events::Doc::openapi(),
+        api::timeline::Doc::openapi(),
     ]);
     Router::new()
         .merge(api::login::router())
@@ -201,6 +204,9 @@ pub fn app(state: AppState) -> Router {
         .merge(api::sdk_keys::router())
         .merge(api::users::router())
         .merge(api::account::router())
+        .merge(api::kill_switches::router())
+        .merge(api::health_events::router())
+        .merge(api::timeline::router())
         .merge(api::tokens::router())
         .merge(api::evaluate::router())
         .merge(api::explain::router())

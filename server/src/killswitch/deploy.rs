@@ -56,10 +56,7 @@ impl DeployEvent {
                 self.service,
                 self.version,
                 self.environment,
-                serde_json::to_value(self.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
+                status_name(self.status)
             ),
         }
     }
@@ -89,6 +86,16 @@ pub(super) fn problem(path: &str, text: impl Into<String>) -> vexil_proto::Probl
     vexil_proto::Problem {
         path: path.to_owned(),
         problem: text.into(),
+    }
+}
+
+/// A status as the API spells it (`rolled_back`).
+pub fn status_name(status: DeployStatus) -> &'static str {
+    match status {
+        DeployStatus::Started => "started",
+        DeployStatus::Succeeded => "succeeded",
+        DeployStatus::Failed => "failed",
+        DeployStatus::RolledBack => "rolled_back",
     }
 }
 

@@ -10,11 +10,17 @@
 //! - `deploy`: deploy events and their idempotency key.
 //! - `matchers`: Prometheus-style label matchers, compiled once.
 //! - `action`: what `disable`, `serve` and `rollback` make of a config.
+//! - `tripping`: what a first-received alert or deploy does to the
+//!   switches it matches (trip, hold, release, restore), and `firing`,
+//!   the guard rollout plans consult.
+//! - `validate`: a switch checked against its project before it is stored.
 
 pub mod action;
 pub mod alertmanager;
 pub mod deploy;
 pub mod matchers;
 pub mod model;
+pub mod tripping;
+pub mod validate;
 
 pub use model::*;
