@@ -14,7 +14,10 @@
 //! - a flag's config in one environment (put, toggle): that environment;
 //! - creating an environment: the new one (to version 1), and updating one:
 //!   itself;
-//! - projects, users and tokens: none.
+//! - projects, users and tokens: none;
+//! - kill switches (create, update, delete, and transitions that leave the
+//!   flag alone): none; a transition that writes the flag's config: that
+//!   config's environment.
 //!
 //! # Layout
 //! - `model`: the records, filters and change-log types.

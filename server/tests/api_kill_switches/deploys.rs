@@ -98,3 +98,114 @@ async fn an_id_is_the_idempotency_key() {
     assert_eq!(body["duplicates"], json!(1));
     assert_eq!(stored_events(&server).await, 1);
 }
+
+#[tokio::test]
+async fn rollback_then_a_good_deploy_restores_an_on_resolve_switch() {
+    let server = server().await;
+    let token = integration_token(&server).await;
+    let rollout = json!({
+        "enabled": true,
+        "off_variant": "off",
+        "rules": [{"id": "eu", "clauses": [{"attribute": "region", "op": "in", "values": ["eu"]}],
+                   "serve": {"rollout": {"weights": [
+                       {"variant": "on", "weight": 30000}, {"variant": "off", "weight": 70000}]}}}],
+        "default_serve": {"rollout": {"weights": [
+            {"variant": "on", "weight": 10000}, {"variant": "off", "weight": 90000}]}},
+    });
+    let before = crate::api_support::put_config(&server, "checkout", "production", &rollout).await;
+    let body = json!({
+        "name": "Checkout rollback",
+        "flag": "checkout",
+        "environment": "production",
+        "trigger": {"deploy": {"service": "checkout-api", "statuses": ["rolled_back"]}},
+        "action": "rollback",
+        "restore": "on_resolve",
+    });
+    create_switch(&server, &body).await;
+    let version = production_version(&server).await;
+
+    let (_, body) = post(
+        &server,
+        DEPLOYS,
+        &token,
+        &deploy("checkout-api", "production", "rolled_back"),
+    )
+    .await;
+    assert_eq!(body["matched"][0]["effect"], json!("tripped"));
+    let config = checkout(&server).await;
+    let weights = |serve: &serde_json::Value| serve["rollout"]["weights"].clone();
+    let all_off = json!([{"variant": "on", "weight": 0}, {"variant": "off", "weight": 100000}]);
+    assert_eq!(weights(&config["default_serve"]), all_off);
+    assert_eq!(weights(&config["rules"][0]["serve"]), all_off);
+    assert_eq!(config["enabled"], json!(true));
+    assert_eq!(production_version(&server).await, version + 1);
+
+    // A failed deploy is not a bad status for this switch; an unhealthy
+    // success does not resolve it; a healthy success does.
+    let (_, body) = post(
+        &server,
+        DEPLOYS,
+        &token,
+        &deploy("checkout-api", "production", "failed"),
+    )
+    .await;
+    assert_eq!(body["matched"], json!([]));
+    let mut unhealthy = deploy("checkout-api", "production", "succeeded");
+    unhealthy["health"] = json!("unhealthy");
+    let (_, body) = post(&server, DEPLOYS, &token, &unhealthy).await;
+    assert_eq!(body["matched"], json!([]));
+    let mut good = deploy("checkout-api", "production", "succeeded");
+    good["version"] = json!("2026.12.3-2");
+    good["health"] = json!("healthy");
+    let (_, body) = post(&server, DEPLOYS, &token, &good).await;
+    assert_eq!(body["matched"][0]["effect"], json!("restored"));
+    let restored = checkout(&server).await;
+    assert_eq!(restored["default_serve"], before["default_serve"]);
+    assert_eq!(restored["rules"], before["rules"]);
+    assert_eq!(production_version(&server).await, version + 2);
+    let log = changes(&server).await;
+    assert_eq!(
+        (log[0]["actor"].clone(), log[0]["reason"].clone()),
+        (
+            json!("automation:deploy"),
+            json!("restored after deploy of checkout-api 2026.12.3-2 to production succeeded")
+        )
+    );
+}
+
+#[tokio::test]
+async fn kill_switches_are_in_the_openapi_document() {
+    let server = server().await;
+    let (status, doc, _) = crate::api_support::get(&server, "/api/openapi.json").await;
+    assert_eq!(status, 200);
+    for (path, verbs) in [
+        (
+            "/api/v1/projects/{project}/kill-switches",
+            &["get", "post"][..],
+        ),
+        (
+            "/api/v1/projects/{project}/kill-switches/{id}",
+            &["get", "put", "delete"][..],
+        ),
+        (
+            "/api/v1/projects/{project}/kill-switches/{id}/reset",
+            &["post"][..],
+        ),
+        ("/api/v1/integrations/alertmanager", &["post"][..]),
+        ("/api/v1/deploys", &["post"][..]),
+        ("/api/v1/projects/{project}/timeline", &["get"][..]),
+    ] {
+        for verb in verbs {
+            assert!(doc["paths"][path][verb].is_object(), "{verb} {path}");
+        }
+    }
+    for schema in [
+        "KillSwitch",
+        "KillSwitchRecord",
+        "Webhook",
+        "DeployEvent",
+        "TimelinePage",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+}
