@@ -28,6 +28,8 @@ CREATE TABLE health_events (
     key         TEXT NOT NULL UNIQUE,
     -- A deploy's environment key; NULL for alerts.
     environment TEXT,
+    -- Who posted it: `token:<id>` of the integration token.
+    actor       TEXT NOT NULL,
     body        TEXT NOT NULL,
     received_at INTEGER NOT NULL
 );

@@ -24,7 +24,8 @@ use super::json::Json;
 use crate::auth::{AuthState, IntegrationToken};
 use crate::killswitch::alertmanager::{Alert, AlertStatus, Webhook};
 use crate::killswitch::deploy::{DeployEvent, DeployHealth, DeployStatus};
-use crate::killswitch::tripping::{self, Matched};
+use crate::killswitch::tripping::{self, Effect, Matched};
+use crate::snapshots::SnapshotCache;
 use crate::store::{HealthEvent, HealthEventKind, Store};
 
 /// This module's part of the OpenAPI document.
@@ -42,6 +43,7 @@ where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
     Arc<dyn Store>: FromRef<S>,
+    SnapshotCache: FromRef<S>,
 {
     Router::new()
         .route("/api/v1/integrations/alertmanager", post(alertmanager))
@@ -78,7 +80,8 @@ pub struct Accepted {
 async fn alertmanager(
     State(store): State<Arc<dyn Store>>,
     State(auth): State<AuthState>,
-    _token: IntegrationToken,
+    State(snapshots): State<SnapshotCache>,
+    token: IntegrationToken,
     Json(webhook): Json<Webhook>,
 ) -> Result<(StatusCode, axum::Json<Accepted>), ApiError> {
     let problems = webhook.problems();
@@ -98,6 +101,7 @@ async fn alertmanager(
             kind: HealthEventKind::Alert,
             key: alert.key(),
             environment: None,
+            actor: token.actor(),
             body: serde_json::to_value(alert).map_err(|e| ApiError::Internal(e.to_string()))?,
             received_at: now,
         };
@@ -109,7 +113,20 @@ async fn alertmanager(
         let matched = tripping::on_alert(&*store, &switches, alert, now).await?;
         accepted.matched.extend(matched);
     }
+    refresh(&snapshots, &accepted.matched);
     Ok((StatusCode::ACCEPTED, axum::Json(accepted)))
+}
+
+/// Drops this replica's snapshots of every environment whose flag a
+/// switch just changed, so evaluation here sees it at once (the
+/// invalidating middleware only knows `/api/v1/projects/{p}/…` paths;
+/// other replicas follow from their version poller).
+fn refresh(snapshots: &SnapshotCache, matched: &[Matched]) {
+    for m in matched {
+        if matches!(m.effect, Effect::Tripped | Effect::Restored) {
+            snapshots.invalidate(&m.project, &m.environment);
+        }
+    }
 }
 
 /// Receives a deploy event.
@@ -129,7 +146,8 @@ async fn alertmanager(
 async fn deploy(
     State(store): State<Arc<dyn Store>>,
     State(auth): State<AuthState>,
-    _token: IntegrationToken,
+    State(snapshots): State<SnapshotCache>,
+    token: IntegrationToken,
     Json(event): Json<DeployEvent>,
 ) -> Result<(StatusCode, axum::Json<Accepted>), ApiError> {
     let problems = event.problems();
@@ -142,6 +160,7 @@ async fn deploy(
         kind: HealthEventKind::Deploy,
         key: event.key(),
         environment: Some(event.environment.clone()),
+        actor: token.actor(),
         body: serde_json::to_value(&event).map_err(|e| ApiError::Internal(e.to_string()))?,
         received_at: now,
     };
@@ -157,5 +176,6 @@ async fn deploy(
     } else {
         accepted.duplicates = 1;
     }
+    refresh(&snapshots, &accepted.matched);
     Ok((StatusCode::ACCEPTED, axum::Json(accepted)))
 }

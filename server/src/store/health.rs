@@ -34,6 +34,8 @@ pub struct HealthEvent {
     pub key: String,
     /// A deploy's environment key; `None` for alerts (they name none).
     pub environment: Option<String>,
+    /// Who posted it: `token:<id>` of the integration token.
+    pub actor: String,
     /// The event as received (the deploy body, or the one alert).
     pub body: Value,
     #[serde(with = "time::serde::rfc3339")]
@@ -90,6 +92,7 @@ pub(super) fn health_event(row: &impl Columns) -> StoreResult<HealthEvent> {
         kind: row.name("kind", "health event kind")?,
         key: row.text("key")?,
         environment: row.optional_text("environment")?,
+        actor: row.text("actor")?,
         body: row.json("body", "health event")?,
         received_at: row.time("received_at")?,
     })
@@ -121,4 +124,5 @@ pub(super) const KILL_SWITCH_COLUMNS: &str =
     "project, id, spec, state, version, created_at, updated_at";
 
 /// Columns of `health_events`.
-pub(super) const HEALTH_EVENT_COLUMNS: &str = "id, kind, key, environment, body, received_at";
+pub(super) const HEALTH_EVENT_COLUMNS: &str =
+    "id, kind, key, environment, actor, body, received_at";

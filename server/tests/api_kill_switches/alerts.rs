@@ -1,7 +1,8 @@
 //! Alertmanager notifications: a grouped firing payload disables the bound
 //! flag in one change; the same payload again changes nothing; resolved
 //! leaves a manual switch's flag off and restores an `on_resolve` one once
-//! every alert that tripped it resolved; unmatched alerts change nothing.
+//! every alert that tripped it resolved; unmatched alerts change nothing;
+//! evaluation on the replica that took the alert sees the trip at once.
 
 use reqwest::Method;
 use serde_json::json;
@@ -259,4 +260,37 @@ async fn unmatched_alerts_change_nothing() {
     // Stored all the same, for the record and for idempotency.
     assert_eq!(stored_events(&server).await, 3);
     let (_, _, _) = get(&server, "/healthz").await;
+}
+
+#[tokio::test]
+async fn evaluation_on_this_replica_sees_the_trip_at_once() {
+    let server = server().await;
+    let token = integration_token(&server).await;
+    let sdk = server.sdk_key("default", "production").await;
+    create_switch(&server, &alert_switch("on_resolve")).await;
+    let evaluate = || async {
+        let body = json!({"context": {"key": "user-1"}, "flag": "checkout"});
+        let response = server
+            .request(Method::POST, "/api/v1/evaluate", Some(&sdk))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json(response).await;
+        assert_eq!(status, 200, "{body}");
+        (body["variant"].clone(), body["reason"].clone())
+    };
+    // Cached before the trip; no poller runs in these tests, so only the
+    // events endpoint's own invalidation can make the trip visible.
+    assert_eq!(evaluate().await, (json!("on"), json!("DEFAULT")));
+    post(&server, ALERTS, &token, &firing()).await;
+    assert_eq!(evaluate().await, (json!("off"), json!("DISABLED")));
+    post(
+        &server,
+        ALERTS,
+        &token,
+        &resolved(&["c0ffee01", "c0ffee02"]),
+    )
+    .await;
+    assert_eq!(evaluate().await, (json!("on"), json!("DEFAULT")));
 }

@@ -233,6 +233,7 @@ pub async fn health_events_are_stored_once(store: Arc<dyn Store>) {
         kind,
         key: key.into(),
         environment: environment.map(str::to_owned),
+        actor: "token:i1".into(),
         body: json!({"service": "checkout", "key": key}),
         received_at: at(secs),
     };
@@ -268,6 +269,7 @@ pub async fn health_events_are_stored_once(store: Arc<dyn Store>) {
     assert_eq!(all[2].body, deploy.body);
     assert_eq!(all[2].environment.as_deref(), Some("production"));
     assert_eq!(all[2].received_at, at(10));
+    assert_eq!(all[2].actor, "token:i1");
     let production = store
         .list_health_events(&HealthEventFilter {
             kind: Some(HealthEventKind::Deploy),

@@ -228,12 +228,13 @@ impl SqliteStore {
 
     pub(super) async fn record_health_event_impl(&self, event: &HealthEvent) -> StoreResult<bool> {
         let done = sqlx::query(
-            "INSERT INTO health_events (kind, key, environment, body, received_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
+            "INSERT INTO health_events (kind, key, environment, actor, body, received_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
         )
         .bind(enum_name(&event.kind)?)
         .bind(&event.key)
         .bind(event.environment.as_deref())
+        .bind(&event.actor)
         .bind(to_json(&event.body)?)
         .bind(nanos(event.received_at)?)
         .execute(&self.pool)
