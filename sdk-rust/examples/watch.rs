@@ -27,7 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init_timeout(Duration::from_secs(5))
         .build()
         .await?;
-    println!("state {:?}", client.state());
+    println!("state {}", client.state());
     print_value(&client, &flag, &context);
 
     let mut changes = client.changes();
@@ -45,7 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             },
-            Ok(()) = states.changed() => println!("state {:?}", *states.borrow_and_update()),
+            Ok(()) = states.changed() => println!("state {}", *states.borrow_and_update()),
             _ = tokio::signal::ctrl_c() => break,
         }
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use vexil_proto::Snapshot;
 
 use crate::client::{Client, Lifecycle};
-use crate::endpoint::{Endpoint, tls_config};
+use crate::endpoint::{Endpoint, SdkKey, tls_config};
 use crate::error::Error;
 use crate::reporter::{self, ReporterConfig};
 use crate::state::{ProviderState, Shared};
@@ -142,14 +142,10 @@ impl ClientBuilder {
         ));
         let (lifecycle, stopped) = Lifecycle::new();
         if self.send_usage {
-            let http = reqwest::Client::builder()
-                .tls_backend_preconfigured((*tls).clone())
-                .timeout(Duration::from_secs(10))
-                .build()
-                .map_err(|e| Error::Tls(e.to_string()))?;
+            let http = reporter::http_client(&tls);
             let config = ReporterConfig {
                 url: endpoint.usage.clone(),
-                sdk_key: self.sdk_key.clone(),
+                sdk_key: SdkKey::new(self.sdk_key.clone()),
                 interval: self.usage_interval,
                 http,
             };
@@ -157,7 +153,7 @@ impl ClientBuilder {
         }
         let config = StreamConfig {
             endpoint,
-            sdk_key: self.sdk_key,
+            sdk_key: SdkKey::new(self.sdk_key),
             tls,
             backoff_min: self.backoff.0,
             backoff_max: self.backoff.1,

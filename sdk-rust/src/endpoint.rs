@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use reqwest::Url;
+use http::HeaderValue;
+use url::Url;
 
 use crate::error::Error;
 
@@ -44,6 +45,30 @@ impl Endpoint {
             .set_scheme(ws_scheme)
             .map_err(|()| invalid("cannot derive the WebSocket URL"))?;
         Ok(Endpoint { stream, usage })
+    }
+}
+
+/// The SDK key. Its `Debug` never shows it, so no log line can.
+#[derive(Clone)]
+pub(crate) struct SdkKey(String);
+
+impl std::fmt::Debug for SdkKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SdkKey(<redacted>)")
+    }
+}
+
+impl SdkKey {
+    pub(crate) fn new(key: String) -> Self {
+        SdkKey(key)
+    }
+
+    /// `Authorization: Bearer <key>`, marked sensitive; `None` when the key
+    /// cannot be a header value (the server would not know it either).
+    pub(crate) fn bearer(&self) -> Option<HeaderValue> {
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.0)).ok()?;
+        value.set_sensitive(true);
+        Some(value)
     }
 }
 

@@ -3,16 +3,22 @@
 //!
 //! A [`Client`] holds a compiled snapshot of one environment's flags in an
 //! [`arc_swap::ArcSwap`]: every typed call (`bool_value`, `string_value`,
-//! `number_value`, `json_value`, and their `*_details` forms) loads it
-//! without locking and evaluates through `vexil-engine`, the same engine the
-//! server and the WASM SDK use, so every SDK agrees bit for bit. Installing a
-//! new snapshot is one pointer swap; readers never wait.
+//! `number_value`, `json_value`, their `*_details` forms, and `evaluate`)
+//! loads it without locking and evaluates through `vexil-engine`, the same
+//! engine the server and the WASM SDK use, so every SDK agrees bit for bit.
 //!
-//! Today a client starts offline from a bootstrap snapshot (a [`Snapshot`]
-//! value or the JSON file `GET /api/v1/snapshot` returns). Streaming from
-//! the server (`Client::builder(sdk_key).url(..).build().await`, reconnects,
-//! `on_change`, usage reporting, the OpenFeature provider) arrives with the
-//! streaming issue; nothing here pretends to stream.
+//! `Client::builder(sdk_key).url(..).build().await` streams the environment
+//! over the server's WebSocket (`/api/v1/stream`): a snapshot, then
+//! contiguous patches, each compiled and swapped in with one pointer swap.
+//! One reconnect loop with full-jitter exponential backoff resumes from the
+//! last version; while disconnected the client keeps serving what it has
+//! (`STALE`). It can start from a bootstrap snapshot or file, or run offline
+//! from one. Provider state follows OpenFeature/flagd ([`ProviderState`]);
+//! [`Client::on_change`] and [`Client::changes`] say which flags changed.
+//! Evaluations are counted per flag and variant on striped atomics and
+//! reported to `POST /api/v1/usage`. With the `openfeature` feature,
+//! `openfeature::VexilProvider` plugs the client into the `open-feature`
+//! crate. The user guide is `docs/sdk-rust.md`.
 //!
 //! ```
 //! use vexil_sdk::{Client, Context, Snapshot};
@@ -30,13 +36,26 @@
 //! ```
 //!
 //! # Layout
-//! - `client`: [`Client`] and its typed, synchronous, lock-free calls.
-//! - `builder`: [`ClientBuilder`], how a client is configured and started
-//!   (offline from a bootstrap today; the streaming connection joins it).
-//! - `state`: the shared state behind a client: the swappable compiled
-//!   snapshot and the [`ProviderState`].
+//! - `client`: [`Client`]: typed, synchronous, lock-free calls; state,
+//!   change subscriptions and `close`.
+//! - `builder`: [`ClientBuilder`]: options, and `build`, which starts the
+//!   stream and the usage reporter and waits for `READY` or the init timeout.
+//! - `state`: what handles and background tasks share: the installed
+//!   snapshot (compiled, with its usage counters), the [`ProviderState`],
+//!   change subscribers.
+//! - `changes`: [`ChangeEvent`] and which flags differ between two snapshots.
+//! - `stream`: the one reconnect loop: connect (bearer key, rustls), run a
+//!   session, back off or honour `goodbye`, stop on 4401/4403.
+//! - `session`: one WebSocket session: hello with `since_version`, snapshots,
+//!   contiguous patches (a gap ends the session), ping/pong, silence.
+//! - `backoff`: full-jitter exponential reconnect delays.
+//! - `endpoint`: stream and usage URLs from the base URL; the TLS config.
+//! - `usage`: per flag/variant evaluation counters (striped atomics) and
+//!   draining them into report entries.
+//! - `reporter`: the task that posts `UsageReport`s every interval and on close.
 //! - `details`: [`Details`], a typed value with its variant and reason.
 //! - `error`: [`Error`], why a client could not be built.
+//! - `openfeature` (feature `openfeature`): the OpenFeature provider.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 

@@ -20,6 +20,9 @@ use crate::state::{ProviderState, Shared};
 /// The name the SDK gives in `hello`.
 pub(crate) const SDK_NAME: &str = "vexil-sdk-rust";
 
+/// How long a polite close may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Why a session ended.
 #[derive(Debug, PartialEq)]
 pub(crate) enum End {
@@ -83,6 +86,10 @@ where
                     Some(Ok(message)) => message,
                 };
                 if let Some(end) = handle(&mut ws, message, shared, resume, backoff).await {
+                    if matches!(end, End::Gap { .. } | End::Goodbye(_)) {
+                        // Leave politely; a server that does not read gets a second.
+                        let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close()).await;
+                    }
                     return end;
                 }
             }
@@ -95,7 +102,7 @@ where
                 return End::Lost(format!("the server was silent for {PEER_TIMEOUT_SECS} s"));
             }
             () = crate::client::stopped(shutdown) => {
-                let _ = ws.close().await;
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close()).await;
                 return End::Shutdown;
             }
         }

@@ -28,6 +28,24 @@ pub enum ProviderState {
     Error,
 }
 
+impl ProviderState {
+    /// OpenFeature's name: `NOT_READY`, `READY`, `STALE`, `ERROR`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderState::NotReady => "NOT_READY",
+            ProviderState::Ready => "READY",
+            ProviderState::Stale => "STALE",
+            ProviderState::Error => "ERROR",
+        }
+    }
+}
+
+impl std::fmt::Display for ProviderState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A callback registered with `on_change`.
 type Listener = Box<dyn Fn(&ChangeEvent) + Send + Sync>;
 
@@ -110,7 +128,11 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .iter()
         {
-            listener(&event);
+            // A panicking callback must not take the stream down with it.
+            let call = std::panic::AssertUnwindSafe(|| listener(&event));
+            if std::panic::catch_unwind(call).is_err() {
+                tracing::error!(version = event.version, "an on_change callback panicked");
+            }
         }
         event
     }

@@ -7,12 +7,12 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
+use tokio_tungstenite::tungstenite::http::{StatusCode, header};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 use vexil_proto::wire::{CLOSE_BAD_KEY, CLOSE_KEY_REVOKED};
 
 use crate::backoff::Backoff;
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, SdkKey};
 use crate::session::{self, End, Resume};
 use crate::state::{ProviderState, Shared};
 
@@ -23,7 +23,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub(crate) struct StreamConfig {
     pub(crate) endpoint: Endpoint,
-    pub(crate) sdk_key: String,
+    pub(crate) sdk_key: SdkKey,
     pub(crate) tls: Arc<rustls::ClientConfig>,
     pub(crate) backoff_min: Duration,
     pub(crate) backoff_max: Duration,
@@ -86,9 +86,10 @@ async fn connect(config: &StreamConfig) -> Result<Socket, End> {
         .as_str()
         .into_client_request()
         .map_err(|e| End::Lost(e.to_string()))?;
-    let mut bearer = HeaderValue::from_str(&format!("Bearer {}", config.sdk_key))
-        .map_err(|_| End::Rejected(CLOSE_BAD_KEY))?;
-    bearer.set_sensitive(true);
+    let bearer = config
+        .sdk_key
+        .bearer()
+        .ok_or(End::Rejected(CLOSE_BAD_KEY))?;
     request.headers_mut().insert(header::AUTHORIZATION, bearer);
     let connector = Connector::Rustls(Arc::clone(&config.tls));
     let attempt =

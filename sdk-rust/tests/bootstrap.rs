@@ -277,3 +277,30 @@ async fn bootstrap_errors_name_the_file() {
     let error = Client::builder("k").build().await.unwrap_err();
     assert!(matches!(error, Error::NoUrl), "{error}");
 }
+
+#[test]
+fn installing_by_hand_tells_on_change_listeners_which_flags_changed() {
+    let client = client();
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = std::sync::Arc::clone(&events);
+    client.on_change(move |event| record.lock().unwrap().push(event.clone()));
+
+    let mut snapshot: Snapshot =
+        serde_json::from_slice(&std::fs::read(fixture()).unwrap()).unwrap();
+    snapshot.version = 43;
+    for flag in &mut snapshot.flags {
+        if flag.key == "new-checkout" {
+            flag.config.enabled = false;
+        }
+    }
+    client.install(&snapshot);
+    let events = events.lock().unwrap();
+    // checkout-v2 has new-checkout as a prerequisite.
+    assert_eq!(
+        *events,
+        [vexil_sdk::ChangeEvent {
+            version: 43,
+            flags: vec!["checkout-v2".into(), "new-checkout".into()]
+        }]
+    );
+}

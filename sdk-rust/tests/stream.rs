@@ -68,6 +68,7 @@ async fn a_snapshot_then_patches_apply_in_order() {
     assert!(!on(&client, "a"));
     assert_eq!(client.snapshot().version(), 1);
 
+    client.on_change(|_| panic!("a listener that panics harms no one else"));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = Arc::clone(&seen);
     client.on_change(move |event| record.lock().unwrap().push(event.clone()));
@@ -295,4 +296,40 @@ async fn without_a_snapshot_calls_say_provider_not_ready() {
         (result.value, result.error_code),
         (None, Some(vexil_sdk::ErrorCode::ProviderNotReady))
     );
+}
+
+#[tokio::test]
+async fn a_lost_connection_serves_stale_then_resumes_with_patches() {
+    let mut peer = Peer::start().await;
+    let (client, conn) = connected(&mut peer, snapshot(7, vec![flag("a", true)])).await;
+    drop(conn);
+    wait_for_state(&client, ProviderState::Stale).await;
+    assert!(on(&client, "a"), "still serving while disconnected");
+
+    let mut conn = peer.accept().await;
+    assert_eq!(conn.since_version(), Some(7));
+    wait_for_state(&client, ProviderState::Ready).await;
+    let mut changes = client.changes();
+    // A frame of a type this SDK does not know is skipped, not fatal.
+    conn.send_raw(r#"{"type":"announcement","text":"hi"}"#)
+        .await;
+    conn.send(&patch(7, vec![flag("a", false)])).await;
+    assert_eq!(next_change(&mut changes).await.version, 8);
+    assert!(!on(&client, "a"));
+    assert_eq!(client.snapshot().version(), 8);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_upgrade_refused_with_401_or_403_is_final() {
+    for status in [401u16, 403] {
+        let peer = Peer::start_refusing(status).await;
+        let client = builder(&peer).build().await.unwrap();
+        assert_eq!(client.state(), ProviderState::Error, "status {status}");
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        assert_eq!(
+            peer.refused.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "one attempt only after {status}"
+        );
+    }
 }

@@ -3,6 +3,8 @@
 
 mod peer;
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Json;
@@ -14,30 +16,43 @@ use tokio::sync::mpsc;
 use vexil_proto::{UsageCount, UsageReport};
 use vexil_sdk::{Client, Context};
 
-type Received = mpsc::UnboundedSender<(Option<String>, UsageReport)>;
+type Reports = mpsc::UnboundedReceiver<(Option<String>, UsageReport)>;
+
+#[derive(Clone)]
+struct Endpoint {
+    received: mpsc::UnboundedSender<(Option<String>, UsageReport)>,
+    /// Answers to give, in order; 202 once they run out.
+    answers: Arc<Mutex<VecDeque<StatusCode>>>,
+}
 
 async fn usage(
-    State(received): State<Received>,
+    State(endpoint): State<Endpoint>,
     headers: HeaderMap,
     Json(report): Json<UsageReport>,
 ) -> StatusCode {
     let bearer = headers
         .get("authorization")
         .map(|v| v.to_str().unwrap().to_owned());
-    received.send((bearer, report)).unwrap();
-    StatusCode::ACCEPTED
+    endpoint.received.send((bearer, report)).unwrap();
+    let answer = endpoint.answers.lock().unwrap().pop_front();
+    answer.unwrap_or(StatusCode::ACCEPTED)
 }
 
 /// An HTTP server with only the usage endpoint: the client's stream gets
 /// 404s and keeps retrying, serving its bootstrap.
-async fn usage_server() -> (
-    String,
-    mpsc::UnboundedReceiver<(Option<String>, UsageReport)>,
-) {
+async fn usage_server() -> (String, Reports) {
+    usage_server_answering(&[]).await
+}
+
+async fn usage_server_answering(answers: &[StatusCode]) -> (String, Reports) {
     let (tx, rx) = mpsc::unbounded_channel();
+    let endpoint = Endpoint {
+        received: tx,
+        answers: Arc::new(Mutex::new(answers.iter().copied().collect())),
+    };
     let app = Router::new()
         .route("/api/v1/usage", post(usage))
-        .with_state(tx);
+        .with_state(endpoint);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -127,4 +142,59 @@ async fn counts_are_reported_every_interval_and_each_window_only_once() {
     assert!(second.window_start >= first.window_end);
     client.close().await;
     assert!(received.try_recv().is_err(), "nothing left to flush");
+}
+
+async fn next_report(received: &mut Reports) -> UsageReport {
+    tokio::time::timeout(Duration::from_secs(30), received.recv())
+        .await
+        .expect("a report within 30 s")
+        .unwrap()
+        .1
+}
+
+#[tokio::test]
+async fn a_failed_report_goes_with_the_next_and_a_refused_one_is_dropped() {
+    let (url, mut received) = usage_server_answering(&[
+        StatusCode::SERVICE_UNAVAILABLE,
+        StatusCode::ACCEPTED,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    ])
+    .await;
+    let client = client(&url, Duration::from_secs(1)).await;
+    let vip = Context::new("vip-1");
+    client.bool_value("new-checkout", &vip, false);
+    let unavailable = next_report(&mut received).await;
+    assert_eq!(unavailable.counts, [count("new-checkout", Some("on"), 1)]);
+
+    client.bool_value("new-checkout", &vip, false);
+    let retried = next_report(&mut received).await;
+    assert_eq!(retried.counts, [count("new-checkout", Some("on"), 2)]);
+    assert_eq!(retried.window_start, unavailable.window_start);
+
+    client.bool_value("legacy-search", &vip, false);
+    let refused = next_report(&mut received).await;
+    assert_eq!(refused.counts, [count("legacy-search", Some("off"), 1)]);
+    assert!(refused.window_start >= retried.window_end);
+    client.close().await;
+    assert!(
+        received.try_recv().is_err(),
+        "the refused counts are not resent"
+    );
+}
+
+#[tokio::test]
+async fn a_window_with_many_flags_is_sent_in_chunks_the_server_accepts() {
+    let (url, mut received) = usage_server().await;
+    let client = client(&url, Duration::from_secs(3600)).await;
+    let ctx = Context::new("u");
+    for i in 0..700 {
+        client.bool_value(&format!("missing-{i:03}"), &ctx, false);
+    }
+    client.close().await;
+    let first = next_report(&mut received).await;
+    let second = next_report(&mut received).await;
+    assert_eq!((first.counts.len(), second.counts.len()), (500, 200));
+    assert_eq!(first.window_start, second.window_start);
+    assert_eq!(first.counts[0], count("missing-000", None, 1));
+    assert_eq!(second.counts[199], count("missing-699", None, 1));
 }

@@ -82,7 +82,6 @@ pub struct ServeConfig {
     pub storage: StorageConfig,
     /// `redis://…`: the doorbell that tells other replicas a change was
     /// committed. Without it a single replica notifies itself in-process.
-    /// Accepted now; fan-out arrives with the streaming issue.
     #[arg(long, env = "VEXIL_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<SecretUrl>,
     /// On the first start of an empty database, create an admin with this
@@ -106,6 +105,11 @@ pub struct ServeConfig {
     #[arg(long, env = "VEXIL_USAGE_FLUSH_INTERVAL_MS", default_value_t = 5000,
         value_parser = clap::value_parser!(u64).range(10..))]
     pub usage_flush_interval_ms: u64,
+    /// The SDK streams' limits and timings: not on the command line (the
+    /// defaults follow the protocol); programs that embed the server and
+    /// tests set them.
+    #[arg(skip)]
+    pub stream: crate::stream::StreamConfig,
 }
 
 impl ServeConfig {
@@ -122,6 +126,7 @@ impl ServeConfig {
             admin_password: None,
             poll_interval_ms: 3000,
             usage_flush_interval_ms: 5000,
+            stream: crate::stream::StreamConfig::default(),
         }
     }
 

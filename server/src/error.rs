@@ -21,6 +21,10 @@ pub enum ServerError {
     /// `--database-url` names a database Vexil does not support.
     #[error("unsupported --database-url scheme `{0}`: use postgres:// or sqlite://")]
     UnsupportedDatabase(String),
+    /// `--redis-url` is not a Redis URL (the message never shows the URL,
+    /// which may hold a password).
+    #[error("invalid --redis-url: {0}")]
+    Redis(String),
     /// An account could not be created (password policy, taken name).
     #[error("{0}")]
     Account(String),

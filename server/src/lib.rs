@@ -1,10 +1,9 @@
 //! Vexil's control plane, the `vexil` binary.
 //!
-//! For now a skeleton shaped like the server it grows into: configuration,
-//! structured logs, probes, graceful shutdown, and [`launch`], which tests
-//! call to start a real server on `127.0.0.1:0`. Storage, the REST API,
-//! accounts, SDK streams and kill switches arrive with their issues (see
-//! DESIGN.md).
+//! Configuration, storage, the REST API, accounts, SDK streams (with the
+//! Redis doorbell between replicas), probes, metrics, graceful shutdown,
+//! and [`launch`], which tests call to start a real server on
+//! `127.0.0.1:0`. Kill switches arrive with their issue (see DESIGN.md).
 //!
 //! # Layout
 //! - `accounts`: admin accounts made outside the API (`vexil admin create`,
@@ -32,6 +31,9 @@
 //!   PostgreSQL by URL) with its migrations applied.
 //! - `store`: the [`store::Store`] trait and its SQLite and PostgreSQL
 //!   backends.
+//! - `stream`: SDK streams at `/api/v1/stream` ([`stream::Streams`]):
+//!   feeds per environment, patches from the change log, the Redis
+//!   doorbell between replicas.
 //! - `telemetry`: `tracing` subscriber setup (text or JSON lines).
 //! - `usage`: [`usage::UsageBuffer`], evaluation counts SDKs reported,
 //!   summed in memory and flushed to the store every few seconds and on
@@ -51,6 +53,7 @@ pub mod snapshots;
 pub mod state;
 pub mod storage;
 pub mod store;
+pub mod stream;
 pub mod telemetry;
 pub mod usage;
 
@@ -59,7 +62,7 @@ use std::future::Future;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
-use tracing::{info, warn};
+use tracing::info;
 use utoipa::OpenApi as _;
 
 pub use config::{Cli, Command, ServeConfig};
@@ -112,7 +115,11 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
-    warn_about_unused(&config);
+    let doorbell = match &config.redis_url {
+        Some(url) => stream::Doorbell::redis(url.expose())
+            .map_err(|err| ServerError::Redis(format!("{:?}", err.kind())))?,
+        None => stream::Doorbell::Local,
+    };
 
     let store = storage::open(&config.storage).await?;
     let clock: std::sync::Arc<dyn auth::Clock> = std::sync::Arc::new(auth::SystemClock);
@@ -124,9 +131,11 @@ pub async fn launch(
         config.admin_password.as_ref().map(config::Secret::expose),
     )
     .await?;
-    let state = AppState::new(
+    let state = AppState::with_streams(
         std::sync::Arc::clone(&store),
         auth::AuthState::new(keys, store, clock),
+        config.stream.clone(),
+        doorbell,
     );
     let readiness = state.readiness.clone();
     let (stop_poller, poller_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -149,6 +158,16 @@ pub async fn launch(
             })
             .await;
     });
+    let (stop_streams, streams_stopped) = tokio::sync::oneshot::channel::<()>();
+    let streams = state.streams.clone();
+    let streams_task = tokio::spawn(async move {
+        streams
+            .run(poll_every, async {
+                let _ = streams_stopped.await;
+            })
+            .await;
+    });
+    let streams = state.streams.clone();
     let app = app(state);
 
     info!(%addr, "vexil listening on http://{addr}/");
@@ -158,6 +177,8 @@ pub async fn launch(
             shutdown.await;
             readiness.set(false);
             info!("draining: no new connections, finishing in-flight requests");
+            // Upgraded WebSockets are not in-flight requests: tell them.
+            streams.shutdown().await;
         })
         .await;
     let _ = stop_poller.send(());
@@ -166,6 +187,8 @@ pub async fn launch(
     // count accepted before shutdown.
     let _ = stop_flusher.send(());
     let _ = flusher.await;
+    let _ = stop_streams.send(());
+    let _ = streams_task.await;
     served.map_err(ServerError::Serve)?;
     info!("vexil stopped");
     Ok(())
@@ -192,6 +215,7 @@ pub fn app(state: AppState) -> Router {
         api::kill_switches::Doc::openapi(),
         api::health_events::Doc::openapi(),
         api::timeline::Doc::openapi(),
+        stream::Doc::openapi(),
     ]);
     Router::new()
         .merge(api::login::router())
@@ -212,6 +236,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::explain::router())
         .merge(api::ofrep::router())
         .merge(api::usage::router())
+        .merge(stream::router())
         .merge(health::router())
         .merge(home::router())
         .merge(api::openapi::router(docs))
@@ -225,15 +250,12 @@ pub fn app(state: AppState) -> Router {
             state.snapshots.clone(),
             snapshots::invalidate_after_write,
         ))
+        // Outside the invalidation, so streams read the new snapshot.
+        .layer(axum::middleware::from_fn_with_state(
+            state.streams.clone(),
+            stream::notify_after_write,
+        ))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// Storage and fan-out options are accepted already so deployments can be
-/// written against the final command line; say plainly that they do nothing.
-fn warn_about_unused(config: &ServeConfig) {
-    if let Some(url) = &config.redis_url {
-        warn!(redis_url = %url, "--redis-url is not used yet (streaming issue)");
-    }
 }

@@ -64,6 +64,9 @@ pub struct CachedSnapshot {
     compiled: CompiledSnapshot,
     /// The snapshot as JSON, served as is to every SDK that polls.
     json: Bytes,
+    /// The snapshot itself, which SDK streams read objects from to build
+    /// patches and snapshot frames.
+    source: Arc<Snapshot>,
     /// The slot's generation when the load began: older than the slot's
     /// current generation means a write was committed since (see
     /// [`SnapshotCache::invalidate`]).
@@ -78,6 +81,7 @@ impl CachedSnapshot {
             version: snapshot.version,
             compiled: CompiledSnapshot::compile(snapshot),
             json: Bytes::from(serde_json::to_vec(snapshot)?),
+            source: Arc::new(snapshot.clone()),
             generation: 0,
         })
     }
@@ -103,6 +107,11 @@ impl CachedSnapshot {
     /// The snapshot JSON (`{environment, version, flags, segments}`).
     pub fn json(&self) -> &Bytes {
         &self.json
+    }
+
+    /// The snapshot as loaded, for SDK streams.
+    pub fn source(&self) -> &Arc<Snapshot> {
+        &self.source
     }
 }
 
@@ -444,7 +453,7 @@ impl SnapshotCache {
 }
 
 #[cfg(test)]
-mod fake;
+pub(crate) mod fake;
 #[cfg(test)]
 mod tests;
 

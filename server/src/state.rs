@@ -11,6 +11,7 @@ use crate::auth::AuthState;
 use crate::metrics::Metrics;
 use crate::snapshots::SnapshotCache;
 use crate::store::Store;
+use crate::stream::{Doorbell, StreamConfig, Streams};
 use crate::usage::UsageBuffer;
 
 /// Shared by every request.
@@ -30,16 +31,32 @@ pub struct AppState {
     /// Evaluation counts SDKs reported, summed in memory until the next
     /// flush writes them (`launch` runs the flusher).
     pub usage: UsageBuffer,
+    /// The SDK streams: feeds per environment, kept up to date after
+    /// commits, doorbell notices and polls.
+    pub streams: Streams,
 }
 
 impl AppState {
-    /// State over `store`, with the auth keys and clock in `auth`.
+    /// State over `store`, with the auth keys and clock in `auth`; streams
+    /// with the default limits and the local doorbell.
     pub fn new(store: Arc<dyn Store>, auth: AuthState) -> Self {
+        Self::with_streams(store, auth, StreamConfig::default(), Doorbell::Local)
+    }
+
+    /// State whose streams use `config` and `doorbell`.
+    pub fn with_streams(
+        store: Arc<dyn Store>,
+        auth: AuthState,
+        config: StreamConfig,
+        doorbell: Doorbell,
+    ) -> Self {
+        let snapshots = SnapshotCache::new(Arc::clone(&store));
         AppState {
             readiness: Readiness::default(),
             metrics: Metrics::install(),
-            snapshots: SnapshotCache::new(Arc::clone(&store)),
             usage: UsageBuffer::new(Arc::clone(&store)),
+            streams: Streams::new(Arc::clone(&store), snapshots.clone(), config, doorbell),
+            snapshots,
             store,
             auth,
         }
@@ -96,5 +113,11 @@ impl FromRef<AppState> for Metrics {
 impl FromRef<AppState> for UsageBuffer {
     fn from_ref(state: &AppState) -> Self {
         state.usage.clone()
+    }
+}
+
+impl FromRef<AppState> for Streams {
+    fn from_ref(state: &AppState) -> Self {
+        state.streams.clone()
     }
 }

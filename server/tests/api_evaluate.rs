@@ -1,7 +1,8 @@
 //! `POST /api/v1/evaluate` and `GET /api/v1/snapshot` on a real server:
 //! results agree with the engine, bad input gets exact errors, the
-//! snapshot answers `304` for its version, and the snapshot cache follows
-//! this replica's writes (invalidation) and other replicas' (a poll).
+//! snapshot answers `304` for its version, an SDK key reads its own
+//! environment only, and the snapshot cache follows this replica's writes
+//! (invalidation) and other replicas' (a poll).
 
 mod common;
 mod flag_fixture;
@@ -412,4 +413,65 @@ async fn the_openapi_document_lists_the_evaluation_endpoints() {
     ] {
         assert!(schemas.contains_key(schema), "{schema} missing");
     }
+}
+
+#[tokio::test]
+async fn an_sdk_key_reads_its_own_environment_and_nothing_else() {
+    let (server, production_key) = setup().await;
+    let staging_key = server.sdk_key(PROJECT, "staging").await;
+    let all = json!({"context": {"key": "alice"}});
+
+    // The fixture targets production only; staging has every flag off.
+    let (status, staging) = evaluate(&server, &staging_key, all.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(staging["environment"], "staging");
+    let reasons: BTreeSet<&str> = staging["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, BTreeSet::from(["DISABLED"]));
+    let (_, production) = evaluate(&server, &production_key, all.clone()).await;
+    assert_eq!(production["environment"], "production");
+    assert_ne!(production["flags"], staging["flags"]);
+
+    // A request cannot name another environment...
+    let (status, body) = evaluate(
+        &server,
+        &staging_key,
+        json!({"context": {"key": "alice"}, "environment": "production"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["details"][0]["path"], "/environment");
+    // ...and the management API, where environments are named, refuses
+    // SDK keys.
+    let response = server
+        .request(
+            Method::GET,
+            "/api/v1/projects/default/flags/checkout/environments/production",
+            Some(&staging_key),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json(response).await,
+        (
+            401,
+            json!({"error": {"code": "unauthorized", "message":
+                "wrong kind of token: this endpoint takes a user session or an API token, not an SDK key"}})
+        )
+    );
+    let response = server
+        .request(Method::GET, "/api/v1/snapshot", Some(&staging_key))
+        .send()
+        .await
+        .unwrap();
+    let (status, snapshot) = json(response).await;
+    assert_eq!(
+        (status, snapshot["environment"].clone()),
+        (200, json!("staging"))
+    );
 }

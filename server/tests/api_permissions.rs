@@ -1,6 +1,7 @@
 //! Who may call the flag, config, segment and change-log endpoints:
 //! viewers read, editors write, environment-limited API tokens write only
-//! their environments' configs, SDK keys and anonymous callers get 401.
+//! their environments' configs, SDK keys and anonymous callers get 401, as
+//! do expired, unsigned (`alg: none`), foreign-key and revoked credentials.
 //! Refusals change nothing, and come before the body is even read.
 
 mod api_support;
@@ -10,6 +11,9 @@ use api_support::*;
 use common::{TestServer, json};
 use reqwest::Method;
 use serde_json::{Value, json};
+use time::OffsetDateTime;
+use vexil_server::auth::{AuthState, Clock, SystemClock};
+use vexil_server::store::sqlite::SqliteStore;
 use vexil_server::store::{Role, TokenFilter, TokenKind};
 
 /// Every write endpoint, with a valid body (`None` for DELETE).
@@ -257,6 +261,78 @@ async fn sdk_keys_integration_tokens_and_anonymous_callers_are_refused() {
             (403, health_only.clone()),
             "integration {method} {path}"
         );
+    }
+    assert_eq!(state(&server).await, before);
+}
+
+/// A clock two hours behind: sessions it issues have expired.
+#[derive(Debug)]
+struct TwoHoursAgo;
+
+impl Clock for TwoHoursAgo {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() - time::Duration::hours(2)
+    }
+}
+
+#[tokio::test]
+async fn expired_forged_foreign_and_revoked_credentials_write_nothing() {
+    let server = setup().await;
+    let admin = server.store.get_user("admin").await.unwrap();
+    let expired = server
+        .auth
+        .keys()
+        .issue_session(&admin, &TwoHoursAgo)
+        .unwrap();
+    // The admin's own claims, unsigned (`alg: none`).
+    let claims = server.admin.split('.').nth(1).unwrap();
+    let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{claims}.");
+    // The admin's name, signed with another install's key.
+    let other_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("other-install-{}.db", uuid::Uuid::new_v4()));
+    let other_store = SqliteStore::open(&other_path).await.unwrap();
+    let other_keys = AuthState::load_keys(&other_store).await.unwrap();
+    let foreign = other_keys.issue_session(&admin, &SystemClock).unwrap();
+    // An admin API token, revoked through the API.
+    let revoked = server
+        .token(TokenKind::Api, Some(Role::Admin), None, &[])
+        .await;
+    let (status, tokens) = call(
+        &server,
+        Method::GET,
+        "/api/v1/tokens",
+        Some(&server.admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let id = tokens["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = call(
+        &server,
+        Method::DELETE,
+        &format!("/api/v1/tokens/{id}"),
+        Some(&server.admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let before = state(&server).await;
+
+    let cases = [
+        (expired, "token expired"),
+        (unsigned, "invalid token: malformed header or claims"),
+        (foreign, "invalid token: signature does not match"),
+        (revoked, "token revoked"),
+    ];
+    for (token, message) in &cases {
+        for (method, path, body) in writes() {
+            let response = call(&server, method.clone(), &path, Some(token), body.as_ref()).await;
+            assert_eq!(
+                response,
+                (401, error("unauthorized", message)),
+                "{message}: {method} {path}"
+            );
+        }
     }
     assert_eq!(state(&server).await, before);
 }

@@ -50,6 +50,20 @@ fn run_steps(steps: &mut Steps) -> Result<()> {
             "warnings",
         ]))
     })?;
+    // `--workspace` builds the SDK without its optional OpenFeature provider.
+    steps.step("clippy (sdk openfeature)", || {
+        run(cargo().args([
+            "clippy",
+            "-p",
+            "vexil-sdk",
+            "--features",
+            "openfeature",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
     steps.step("test", || {
         let mut test = cargo();
         test.args(["test", "--workspace"]);
@@ -59,6 +73,9 @@ fn run_steps(steps: &mut Steps) -> Result<()> {
             }
         }
         run(&mut test)
+    })?;
+    steps.step("test (sdk openfeature)", || {
+        run(cargo().args(["test", "-p", "vexil-sdk", "--features", "openfeature"]))
     })?;
 
     steps.step("wasm target", || {

@@ -7,7 +7,8 @@
 //!
 //! # Layout
 //! - `main`: argument parsing and dispatch.
-//! - `ci`: the CI steps (fmt, clippy, tests, WASM build and tests, UI) and
+//! - `ci`: the CI steps (fmt, clippy, tests, the SDK with its `openfeature`
+//!   feature, WASM build and tests, UI) and
 //!   their timing summary.
 //! - `run`: `cargo xtask run`, building and starting the server locally.
 //! - `tools`: finding the repository, cargo and installed tools; running a

@@ -1,8 +1,9 @@
 //! Load harness for server-side evaluation (`docs/performance.md`, "Server").
 //!
 //! Starts a real Vexil server in this process on `127.0.0.1:0`, over a
-//! fresh SQLite store in a temporary directory, with one flag in
-//! `default`/`production`; mints an SDK key (and an admin session); then
+//! fresh SQLite store in a temporary directory (or PostgreSQL, below), with
+//! one flag in `default`/`production`; mints an SDK key (and an editor's
+//! session); then
 //! drives the server from `--connections` keep-alive HTTP/1.1 connections
 //! for `--duration` seconds after a `--warmup`, and prints requests per
 //! second and the latency distribution (an HDR histogram per connection,
@@ -11,6 +12,8 @@
 //! ```sh
 //! cargo run --release -p vexil-benches --bin load_evaluate -- --connections 32 --duration 10
 //! cargo run --release -p vexil-benches --bin load_evaluate -- --mode toggle --connections 4
+//! cargo run --release -p vexil-benches --bin load_evaluate -- --mode toggle --connections 4 \
+//!     --database-url postgres://postgres@127.0.0.1:5432/vexil
 //! ```
 //!
 //! Modes:
@@ -19,8 +22,14 @@
 //!   through the store and followed by the cache invalidation a write
 //!   handler makes, to measure evaluation while the snapshot churns;
 //! - `toggle`: `POST /api/v1/projects/default/flags/{f}/environments/production/toggle`
-//!   with the admin session, alternating on and off (each one a committed,
+//!   with the editor's session, alternating on and off (each one a committed,
 //!   audited write).
+//!
+//! The store is a fresh SQLite file, or with `--database-url` a PostgreSQL
+//! database, possibly shared: the harness then works in a project of its
+//! own (`load-<pid>-<nanos>`, with a `production` environment), with its
+//! own editor and SDK key, and removes all three when it is done (the
+//! change log keeps their entries).
 //!
 //! The server and the load generator share the machine: on 2 cores they
 //! compete for them, so the figures are a floor for the server alone. Every
@@ -41,13 +50,16 @@ use serde_json::json;
 use time::OffsetDateTime;
 use tokio::net::{TcpListener, TcpStream};
 use vexil_benches::{contexts, shapes};
+use vexil_proto::{Environment, Project};
 use vexil_proto::{Flag, SnapshotFlag};
 use vexil_server::auth::{AuthState, Clock, SystemClock};
+use vexil_server::store::postgres::PostgresStore;
 use vexil_server::store::sqlite::SqliteStore;
 use vexil_server::store::{Role, Store, TokenKind, TokenRecord, UserRecord, WriteMeta};
 use vexil_server::{AppState, app};
 
-const PROJECT: &str = "default";
+/// The project of a run on a fresh SQLite file (a fresh install has it).
+const DEFAULT_PROJECT: &str = "default";
 const ENVIRONMENT: &str = "production";
 
 /// Drives a real in-process Vexil server and prints throughput and latency.
@@ -78,6 +90,12 @@ struct Args {
     /// store (each followed by `SnapshotCache::invalidate`), 0 for none.
     #[arg(long, default_value_t = 0.0)]
     store_writes_per_sec: f64,
+    /// `postgres://…`: run against this database instead of a fresh SQLite
+    /// file, in a project, user and SDK key of the run's own, removed
+    /// afterwards (so a shared database is left as it was, but for the
+    /// change log).
+    #[arg(long, env = "VEXIL_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -97,8 +115,11 @@ enum Shape {
 /// What the server side hands the load generator.
 struct Started {
     addr: SocketAddr,
+    /// The project the flag is in.
+    project: String,
     sdk_key: String,
-    admin: String,
+    /// An editor's session, for toggles.
+    editor: String,
     flag: String,
 }
 
@@ -125,6 +146,7 @@ fn run(args: &Args) -> Result<Report, String> {
     let server_threads = args.server_threads;
     let shape = args.shape;
     let writes = args.store_writes_per_sec;
+    let database_url = args.database_url.clone();
     let server_dir = dir.clone();
     let server = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -133,7 +155,11 @@ fn run(args: &Args) -> Result<Report, String> {
             .enable_all()
             .build()
             .expect("server runtime");
-        runtime.block_on(serve(server_dir, shape, writes, started_tx, stop_rx));
+        let store = Where {
+            dir: server_dir,
+            database_url,
+        };
+        runtime.block_on(serve(store, shape, writes, started_tx, stop_rx));
     });
     let started = started_rx
         .recv()
@@ -160,19 +186,73 @@ fn run(args: &Args) -> Result<Report, String> {
     report
 }
 
+/// Where the server stores: a SQLite file in `dir`, or PostgreSQL.
+struct Where {
+    dir: std::path::PathBuf,
+    database_url: Option<String>,
+}
+
+impl Where {
+    /// The store, and the project the run works in: `default` on a fresh
+    /// SQLite file, a new one of its own on PostgreSQL.
+    async fn open(&self) -> (Arc<dyn Store>, String) {
+        let Some(url) = &self.database_url else {
+            let store = SqliteStore::open(&self.dir.join("vexil.db"))
+                .await
+                .expect("open the store");
+            return (Arc::new(store), DEFAULT_PROJECT.to_owned());
+        };
+        let store = PostgresStore::connect(url)
+            .await
+            .expect("connect to PostgreSQL");
+        let key = format!(
+            "load-{}-{}",
+            std::process::id(),
+            OffsetDateTime::now_utc().unix_timestamp_nanos()
+        );
+        let project = Project {
+            key: key.clone(),
+            name: "Load harness".into(),
+            description: "Made and removed by load_evaluate".into(),
+        };
+        let environment = Environment {
+            key: ENVIRONMENT.into(),
+            name: "Production".into(),
+            production: true,
+            version: 0,
+        };
+        store
+            .create_project(&project, &[environment], &meta("load"))
+            .await
+            .expect("create the run's project");
+        (Arc::new(store), key)
+    }
+
+    /// Removes what [`Where::open`] and the run made in a shared database.
+    async fn clean_up(&self, store: &dyn Store, project: &str, user: &str, key_id: &str) {
+        if self.database_url.is_none() {
+            return;
+        }
+        let cleaned = async {
+            store.revoke_token(key_id, &meta("load")).await?;
+            store.delete_user(user, &meta("load")).await?;
+            store.delete_project(project, &meta("load")).await
+        };
+        if let Err(err) = cleaned.await {
+            eprintln!("load_evaluate: cleaning up project {project}: {err}");
+        }
+    }
+}
+
 /// The server: store, flag, credentials, then `app()` until told to stop.
 async fn serve(
-    dir: std::path::PathBuf,
+    place: Where,
     shape: Shape,
     store_writes_per_sec: f64,
     started: std::sync::mpsc::Sender<Started>,
     stop: tokio::sync::oneshot::Receiver<()>,
 ) {
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&dir.join("vexil.db"))
-            .await
-            .expect("open the store"),
-    );
+    let (store, project) = place.open().await;
     let keys = AuthState::load_keys(&*store).await.expect("signing keys");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let auth = AuthState::new(keys, Arc::clone(&store), clock);
@@ -183,9 +263,9 @@ async fn serve(
         Shape::Boolean => shapes::boolean(shapes::BOOLEAN),
         Shape::FiveRules => shapes::five_rules(shapes::FIVE_RULES),
     };
-    create_flag(&*store, &snapshot_flag).await;
-    let sdk_key = sdk_key(&*store, &auth).await;
-    let admin = admin_session(&*store, &auth).await;
+    create_flag(&*store, &project, &snapshot_flag).await;
+    let (key_id, sdk_key) = sdk_key(&*store, &auth, &project).await;
+    let (user, editor) = editor_session(&*store, &auth).await;
 
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
@@ -203,6 +283,7 @@ async fn serve(
     let writer = (store_writes_per_sec > 0.0).then(|| {
         let store = Arc::clone(&store);
         let flag = snapshot_flag.key.clone();
+        let project = project.clone();
         tokio::spawn(async move {
             let mut ticks =
                 tokio::time::interval(Duration::from_secs_f64(1.0 / store_writes_per_sec));
@@ -210,12 +291,12 @@ async fn serve(
             loop {
                 ticks.tick().await;
                 if let Err(err) = store
-                    .set_flag_enabled(PROJECT, &flag, ENVIRONMENT, enabled, &meta("load"))
+                    .set_flag_enabled(&project, &flag, ENVIRONMENT, enabled, &meta("load"))
                     .await
                 {
                     eprintln!("store write failed: {err}");
                 }
-                snapshots.invalidate(PROJECT, ENVIRONMENT);
+                snapshots.invalidate(&project, ENVIRONMENT);
                 enabled = !enabled;
             }
         })
@@ -223,8 +304,9 @@ async fn serve(
     started
         .send(Started {
             addr,
+            project: project.clone(),
             sdk_key,
-            admin,
+            editor,
             flag: snapshot_flag.key.clone(),
         })
         .expect("report the start");
@@ -239,6 +321,7 @@ async fn serve(
     }
     let _ = stop_poller.send(());
     let _ = poller.await;
+    place.clean_up(&*store, &project, &user, &key_id).await;
 }
 
 fn meta(actor: &str) -> WriteMeta {
@@ -250,7 +333,7 @@ fn meta(actor: &str) -> WriteMeta {
     }
 }
 
-async fn create_flag(store: &dyn Store, flag: &SnapshotFlag) {
+async fn create_flag(store: &dyn Store, project: &str, flag: &SnapshotFlag) {
     let definition = Flag {
         key: flag.key.clone(),
         name: flag.key.clone(),
@@ -263,7 +346,7 @@ async fn create_flag(store: &dyn Store, flag: &SnapshotFlag) {
     };
     store
         .create_flag(
-            PROJECT,
+            project,
             &definition,
             &[(ENVIRONMENT.to_owned(), flag.config.clone())],
             &meta("load"),
@@ -272,14 +355,15 @@ async fn create_flag(store: &dyn Store, flag: &SnapshotFlag) {
         .expect("create the flag");
 }
 
-async fn sdk_key(store: &dyn Store, auth: &AuthState) -> String {
+/// A stored SDK key for the run's environment: its id and its JWT.
+async fn sdk_key(store: &dyn Store, auth: &AuthState, project: &str) -> (String, String) {
     let now = OffsetDateTime::now_utc();
     let record = TokenRecord {
         id: format!("load-{}", now.unix_timestamp_nanos()),
         kind: TokenKind::Sdk,
         name: "load harness".into(),
         role: None,
-        project: Some(PROJECT.into()),
+        project: Some(project.into()),
         environments: vec![ENVIRONMENT.into()],
         created_by: "user:load".into(),
         created_at: now,
@@ -291,16 +375,20 @@ async fn sdk_key(store: &dyn Store, auth: &AuthState) -> String {
         .create_token(&record, &meta("load"))
         .await
         .expect("store the SDK key");
-    auth.keys().issue_token(&stored).expect("sign the SDK key")
+    let jwt = auth.keys().issue_token(&stored).expect("sign the SDK key");
+    (stored.id, jwt)
 }
 
-async fn admin_session(store: &dyn Store, auth: &AuthState) -> String {
+/// An editor of the run's own (toggling needs no more) and a session for
+/// it: its username and the session JWT.
+async fn editor_session(store: &dyn Store, auth: &AuthState) -> (String, String) {
     let now = OffsetDateTime::now_utc();
+    let username = format!("load-{}-{}", std::process::id(), now.unix_timestamp_nanos());
     let record = UserRecord {
         id: String::new(),
-        username: "load-admin".into(),
+        username: username.clone(),
         password_hash: String::new(),
-        role: Role::Admin,
+        role: Role::Editor,
         disabled: false,
         version: 0,
         created_at: now,
@@ -309,10 +397,12 @@ async fn admin_session(store: &dyn Store, auth: &AuthState) -> String {
     let user = store
         .create_user(&record, &meta("load"))
         .await
-        .expect("create the admin");
-    auth.keys()
+        .expect("create the editor");
+    let session = auth
+        .keys()
         .issue_session(&user, &SystemClock)
-        .expect("sign the session")
+        .expect("sign the session");
+    (username, session)
 }
 
 /// What one connection measured.
@@ -402,10 +492,10 @@ async fn drive(args: &Args, started: &Started) -> Result<Report, String> {
         }
         Mode::Toggle => (
             format!(
-                "/api/v1/projects/{PROJECT}/flags/{}/environments/{ENVIRONMENT}/toggle",
-                started.flag
+                "/api/v1/projects/{}/flags/{}/environments/{ENVIRONMENT}/toggle",
+                started.project, started.flag
             ),
-            started.admin.clone(),
+            started.editor.clone(),
             [
                 Bytes::from_static(br#"{"enabled": false, "reason": "load"}"#),
                 Bytes::from_static(br#"{"enabled": true, "reason": "load"}"#),

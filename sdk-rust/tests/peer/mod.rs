@@ -15,7 +15,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use vexil_proto::wire::{Patch, Upsert};
@@ -29,6 +30,8 @@ pub const KEY: &str = "sdk-test-key";
 pub struct Peer {
     pub addr: SocketAddr,
     connections: mpsc::UnboundedReceiver<Connection>,
+    /// Upgrade requests answered with an HTTP error instead.
+    pub refused: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// One client connection, after its `hello`.
@@ -47,28 +50,47 @@ pub struct Connection {
 impl Peer {
     /// Listens on a free loopback port.
     pub async fn start() -> Peer {
-        Peer::listen(TcpListener::bind("127.0.0.1:0").await.unwrap())
+        Peer::listen(TcpListener::bind("127.0.0.1:0").await.unwrap(), None)
     }
 
     /// Listens on `addr` (a port reserved earlier by [`free_addr`]).
     pub async fn start_on(addr: SocketAddr) -> Peer {
-        Peer::listen(TcpListener::bind(addr).await.unwrap())
+        Peer::listen(TcpListener::bind(addr).await.unwrap(), None)
     }
 
-    fn listen(listener: TcpListener) -> Peer {
+    /// Answers every upgrade with HTTP `status` (a server refusing the key
+    /// before the WebSocket opens).
+    pub async fn start_refusing(status: u16) -> Peer {
+        Peer::listen(
+            TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            Some(status),
+        )
+    }
+
+    fn listen(listener: TcpListener, refuse: Option<u16>) -> Peer {
         let addr = listener.local_addr().unwrap();
         let (tx, connections) = mpsc::unbounded_channel();
+        let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&refused);
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let tx = tx.clone();
+                let counter = Arc::clone(&counter);
                 tokio::spawn(async move {
-                    if let Some(connection) = handshake(stream).await {
+                    if let Some(status) = refuse {
+                        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        refuse_upgrade(stream, status).await;
+                    } else if let Some(connection) = handshake(stream).await {
                         let _ = tx.send(connection);
                     }
                 });
             }
         });
-        Peer { addr, connections }
+        Peer {
+            addr,
+            connections,
+            refused,
+        }
     }
 
     /// The base URL a client is given.
@@ -116,6 +138,16 @@ async fn handshake(stream: TcpStream) -> Option<Connection> {
         hello,
         at,
     })
+}
+
+#[allow(clippy::result_large_err)]
+async fn refuse_upgrade(stream: TcpStream, status: u16) {
+    let callback = move |_: &Request, _: Response| {
+        let mut error = ErrorResponse::new(Some("refused".to_owned()));
+        *error.status_mut() = StatusCode::from_u16(status).unwrap();
+        Err(error)
+    };
+    let _ = tokio_tungstenite::accept_hdr_async(stream, callback).await;
 }
 
 async fn next_frame(ws: &mut WebSocketStream<TcpStream>) -> Option<ClientMessage> {

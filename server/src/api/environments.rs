@@ -31,7 +31,8 @@ use super::paging::PageQuery;
 use super::resource::{Admin, Created, Problems, Query, page_of};
 use super::write::{Versioned, WriteOptions};
 use crate::auth::{AuthState, Principal};
-use crate::store::{EnvironmentRecord, Paged, Store, TokenFilter, TokenKind, WriteMeta};
+use crate::store::{EnvironmentRecord, Paged, Store};
+use crate::stream::Streams;
 
 /// This module's part of the OpenAPI document.
 #[derive(Debug, OpenApi)]
@@ -59,6 +60,7 @@ where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
     Arc<dyn Store>: FromRef<S>,
+    Streams: FromRef<S>,
 {
     Router::new()
         .route(
@@ -287,51 +289,28 @@ async fn delete_environment(
     Admin(principal): Admin,
     State(auth): State<AuthState>,
     State(store): State<Arc<dyn Store>>,
+    State(streams): State<Streams>,
     Path((project, key)): Path<(String, String)>,
     options: WriteOptions,
 ) -> Result<StatusCode, ApiError> {
     let meta = options.meta(&principal, auth.now(), None);
-    store.delete_environment(&project, &key, &meta).await?;
-    revoke_sdk_keys(&auth, &*store, &project, &key, &meta).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Revokes the live SDK keys of a deleted environment, so they stop
-/// working on this replica at once (other replicas within the auth cache's
-/// TTL) and never come back with an environment of the same name. Each
-/// revocation is in the change log.
-async fn revoke_sdk_keys(
-    auth: &AuthState,
-    store: &dyn Store,
-    project: &str,
-    environment: &str,
-    meta: &WriteMeta,
-) -> Result<(), ApiError> {
-    let filter = TokenFilter {
-        kind: Some(TokenKind::Sdk),
-        project: Some(project.to_owned()),
-        environment: Some(environment.to_owned()),
-        include_revoked: false,
-    };
-    let keys = store.list_tokens(&filter).await?;
-    let meta = WriteMeta {
-        reason: Some(format!("environment `{environment}` was deleted")),
-        expected_version: None,
-        ..meta.clone()
-    };
-    for key in &keys {
-        store.revoke_token(&key.id, &meta).await?;
-        auth.cache().invalidate_token(&key.id);
+    // The store revokes the environment's SDK keys in the same
+    // transaction; they stop working on this replica at once (other
+    // replicas within the auth cache's TTL).
+    let revoked = store.delete_environment(&project, &key, &meta).await?;
+    streams.environment_deleted(&project, &key);
+    for id in &revoked {
+        auth.cache().invalidate_token(id);
     }
-    if !keys.is_empty() {
+    if !revoked.is_empty() {
         info!(
             project,
-            environment,
-            revoked = keys.len(),
+            environment = key,
+            revoked = revoked.len(),
             "SDK keys of a deleted environment revoked"
         );
     }
-    Ok(())
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub(crate) fn environment_url(project: &str, environment: &str) -> String {

@@ -30,6 +30,7 @@ use super::tokens::{IssuedToken, MAX_EXPIRY_DAYS, issue, lifetime};
 use super::write::WriteOptions;
 use crate::auth::AuthState;
 use crate::store::{Paged, Store, StoreError, TokenFilter, TokenKind, TokenRecord};
+use crate::stream::Streams;
 
 /// This module's part of the OpenAPI document.
 #[derive(Debug, OpenApi)]
@@ -46,6 +47,7 @@ where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
     Arc<dyn Store>: FromRef<S>,
+    Streams: FromRef<S>,
 {
     Router::new()
         .route(
@@ -236,6 +238,7 @@ async fn revoke_sdk_key(
     Admin(principal): Admin,
     State(auth): State<AuthState>,
     State(store): State<Arc<dyn Store>>,
+    State(streams): State<Streams>,
     Path((project, environment, id)): Path<(String, String, String)>,
     options: WriteOptions,
 ) -> Result<StatusCode, ApiError> {
@@ -243,7 +246,8 @@ async fn revoke_sdk_key(
     let meta = options.meta(&principal, auth.now(), None);
     store.revoke_token(&id, &meta).await?;
     auth.cache().invalidate_token(&id);
-    info!(sdk_key = %id, project, environment, actor = %meta.actor, "SDK key revoked");
+    let closed = streams.revoke_key(&id);
+    info!(sdk_key = %id, project, environment, actor = %meta.actor, closed_streams = closed, "SDK key revoked");
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -153,24 +153,6 @@ pub(crate) async fn hash(auth: &AuthState, password: String) -> Result<String, A
         })
 }
 
-fn is_enabled_admin(user: &UserRecord) -> bool {
-    user.role == Role::Admin && !user.disabled
-}
-
-/// 409 unless an enabled admin other than `username` remains.
-async fn require_another_admin(store: &dyn Store, username: &str) -> Result<(), ApiError> {
-    let users = store.list_users().await?;
-    if users
-        .iter()
-        .any(|user| user.username != username && is_enabled_admin(user))
-    {
-        return Ok(());
-    }
-    Err(ApiError::Conflict(format!(
-        "`{username}` is the last enabled admin; make another user admin first"
-    )))
-}
-
 /// The same 409 the store gives a stale `If-Match`, checked before the
 /// handler's own refusals (the store's order: not found, version, state).
 fn check_version(options: &WriteOptions, current: u64) -> Result<(), ApiError> {
@@ -322,9 +304,8 @@ async fn put_user(
     let mut updated = current.clone();
     updated.role = body.role.unwrap_or(current.role);
     updated.disabled = body.disabled.unwrap_or(current.disabled);
-    if is_enabled_admin(&current) && !is_enabled_admin(&updated) {
-        require_another_admin(&*store, &username).await?;
-    }
+    // The store refuses to leave no enabled admin, checked inside its
+    // write so that two admins demoting each other cannot both succeed.
     if let Some(password) = body.password {
         updated.password_hash = hash(&auth, password).await?;
     }
@@ -367,9 +348,7 @@ async fn delete_user(
 ) -> Result<StatusCode, ApiError> {
     let current = store.get_user(&username).await?;
     check_version(&options, current.version)?;
-    if is_enabled_admin(&current) {
-        require_another_admin(&*store, &username).await?;
-    }
+    // The store refuses to delete the last enabled admin (in its write).
     let mut meta = options.meta(&principal, auth.now(), None);
     meta.expected_version = Some(current.version);
     store.delete_user(&username, &meta).await?;

@@ -212,7 +212,12 @@ impl Store for FakeStore {
     ) -> StoreResult<EnvironmentRecord> {
         unimplemented!()
     }
-    async fn delete_environment(&self, _: &str, _: &str, _: &WriteMeta) -> StoreResult<()> {
+    async fn delete_environment(
+        &self,
+        _: &str,
+        _: &str,
+        _: &WriteMeta,
+    ) -> StoreResult<Vec<String>> {
         unimplemented!()
     }
     async fn environment_versions(&self) -> StoreResult<Vec<(String, String, u64)>> {

@@ -13,7 +13,7 @@ use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
 use crate::store::*;
 
 #[derive(Debug, Default)]
-pub(super) struct FakeStore {
+pub(crate) struct FakeStore {
     snapshots: Mutex<HashMap<(String, String), Snapshot>>,
     /// How many times `snapshot` was called.
     pub reads: AtomicUsize,
@@ -116,7 +116,12 @@ impl Store for FakeStore {
     ) -> StoreResult<EnvironmentRecord> {
         unimplemented!()
     }
-    async fn delete_environment(&self, _: &str, _: &str, _: &WriteMeta) -> StoreResult<()> {
+    async fn delete_environment(
+        &self,
+        _: &str,
+        _: &str,
+        _: &WriteMeta,
+    ) -> StoreResult<Vec<String>> {
         unimplemented!()
     }
     async fn list_flags(&self, _: &str, _: &FlagFilter) -> StoreResult<Paged<FlagRecord>> {

@@ -247,12 +247,26 @@ async fn unknown_and_deleted_environments_are_not_found_and_forgotten() {
 
 #[tokio::test]
 async fn compile_errors_are_logged_once_per_version() {
-    let store = store().await;
+    // A config write is validated against the environment, so a config
+    // that does not compile gets there as a new flag's initial config (the
+    // API validates those; the store takes them as given).
+    let store = SqliteStore::open_url("sqlite::memory:").await.unwrap();
+    let flag = Flag {
+        key: "f".into(),
+        name: "F".into(),
+        description: String::new(),
+        tags: Vec::new(),
+        owner: None,
+        kind: FlagKind::Boolean,
+        variants: Variant::boolean_pair(),
+        temporary: false,
+    };
     let broken = FlagConfig::new("off", Serve::Variant("nope".into()));
     store
-        .put_flag_config("default", "f", "production", &broken, &meta())
+        .create_flag("default", &flag, &[("production".into(), broken)], &meta())
         .await
         .unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
     let cache = SnapshotCache::new(Arc::clone(&store));
     let snapshot = cache.get("default", "production").await.unwrap();
     assert_eq!(snapshot.compiled().errors().len(), 1);

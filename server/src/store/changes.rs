@@ -191,3 +191,17 @@ fn entry<'a, T: Serialize>(
         after: after.map(to_value).transpose()?,
     })
 }
+
+/// How the revocation of an SDK key whose environment is deleted is
+/// logged: by the deleting writer, at the same time, with a reason saying
+/// why.
+pub(super) fn revoked_with_environment(
+    meta: &super::WriteMeta,
+    environment: &str,
+) -> super::WriteMeta {
+    super::WriteMeta {
+        reason: Some(format!("environment `{environment}` was deleted")),
+        expected_version: None,
+        ..meta.clone()
+    }
+}

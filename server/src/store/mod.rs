@@ -169,12 +169,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         environment: &Environment,
         meta: &WriteMeta,
     ) -> StoreResult<EnvironmentRecord>;
+    /// Deletes the environment with its configs and, in the same
+    /// transaction, revokes its live SDK keys (each revocation in the
+    /// change log, its reason naming the environment), so no key outlives
+    /// its environment or reads a new one of the same name. Returns the
+    /// ids of the keys it revoked, for the caller's auth cache.
     async fn delete_environment(
         &self,
         project: &str,
         key: &str,
         meta: &WriteMeta,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<Vec<String>>;
     /// Every environment's current version, for replicas polling for changes.
     async fn environment_versions(&self) -> StoreResult<Vec<(String, String, u64)>>;
 

@@ -40,6 +40,9 @@ async fn server() -> (SocketAddr, oneshot::Sender<()>) {
 async fn run(markdown: &str) -> Result<(), String> {
     let steps = blocks::steps(markdown)?;
     let (addr, _stop) = server().await;
+    // The commands write files (`login.json`, ...): not into the source tree.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("api-docs-shell-{}", uuid::Uuid::new_v4()));
     tokio::task::spawn_blocking(move || {
         let url = format!("http://{addr}");
         let env = [
@@ -47,7 +50,9 @@ async fn run(markdown: &str) -> Result<(), String> {
             ("VEXIL_ADMIN_USERNAME", ADMIN),
             ("VEXIL_ADMIN_PASSWORD", PASSWORD),
         ];
-        runner::run(&steps, &env)
+        let outcome = runner::run(&steps, &dir, &env);
+        let _ = std::fs::remove_dir_all(&dir);
+        outcome
     })
     .await
     .unwrap()

@@ -7,6 +7,7 @@
 //! changing what the documented command prints. The shell stops at the
 //! first failing command (`set -euo pipefail`).
 
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
@@ -42,12 +43,14 @@ struct Ran {
     status: String,
 }
 
-/// Runs `steps` with `env` set; `Err` names the first step that failed
-/// and why.
-pub fn run(steps: &[Step], env: &[(&str, &str)]) -> Result<(), String> {
+/// Runs `steps` in `dir` (the files the document's commands write land
+/// there) with `env` set; `Err` names the first step that failed and why.
+pub fn run(steps: &[Step], dir: &Path, env: &[(&str, &str)]) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|error| format!("cannot create {dir:?}: {error}"))?;
     let output = Command::new("bash")
         .arg("-c")
         .arg(script(steps))
+        .current_dir(dir)
         .envs(env.iter().copied())
         .output()
         .map_err(|error| format!("cannot run bash: {error}"))?;

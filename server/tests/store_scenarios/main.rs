@@ -127,6 +127,11 @@ macro_rules! scenarios {
 scenarios!(
     integrity::configs_naming_what_does_not_exist_are_refused,
     integrity::segment_delete_races_a_config_naming_it,
+    integrity::variants_in_use_cannot_be_removed,
+    integrity::variant_removal_races_a_config_serving_it,
+    integrity::the_last_enabled_admin_stays,
+    integrity::deleting_an_environment_revokes_its_sdk_keys,
+    integrity::the_last_two_admins_demoting_each_other_leave_one,
     projects::fresh_install_has_the_default_project,
     projects::projects_and_environments,
     flags::flag_create_configures_every_environment,

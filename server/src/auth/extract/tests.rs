@@ -722,25 +722,28 @@ impl std::io::Write for Logs {
     }
 }
 
-#[tokio::test]
-async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
+/// Every refusal the log test expects, on a fresh fixture; returns the
+/// credentials it used, which must never be logged.
+async fn refuse_everything() -> [String; 5] {
     let f = fixture();
     let key = f.token("k-prod");
     let session = f.session("vic");
     let api = f.token("t-staging");
+    let claims = editor_claims(&f);
+    let unsigned = format!(
+        "{}.{}.",
+        b64url(br#"{"alg":"none","typ":"JWT"}"#),
+        b64url(claims.to_string().as_bytes())
+    );
+    let foreign = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(b"someone else's secret, 32 bytes long"),
+    )
+    .unwrap();
+    let _ = extract::<Principal>(&f.state, bearer(&unsigned)).await;
+    let _ = extract::<Principal>(&f.state, bearer(&foreign)).await;
     f.revoke("k-prod").await;
-    // A callsite first hit on another test's thread while this subscriber
-    // was being registered can cache "no subscriber is interested"; ask
-    // every callsite again now that it is.
-    tracing::callsite::rebuild_interest_cache();
     let _ = extract::<SdkKey>(&f.state, bearer(&key)).await;
     let _ = extract::<Principal>(&f.state, bearer(&key)).await;
     let _ = extract::<Principal>(&f.state, header(AUTHORIZATION, "Basic c2VjcmV0")).await;
@@ -751,6 +754,28 @@ async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
     f.clock.advance(Duration::hours(2));
     let _ = extract::<Principal>(&f.state, bearer(&session)).await;
     let _ = f.state.login("nobody", "hunter2hunter2").await;
+    [key, session, api, unsigned, foreign]
+}
+
+#[tokio::test]
+async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
+    // tracing registers a callsite on its first hit and caches whether any
+    // subscriber wants its events. While a single dispatcher is
+    // registered, that question goes to the *hitting thread's* default
+    // subscriber, so a callsite another test's thread hits first would be
+    // cached as "never" and this test's events through it lost. A second
+    // registered dispatcher (wanting nothing) makes tracing ask every
+    // registered dispatcher instead, this test's included, for as long as
+    // both live; it is registered first so that there is no window.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let [key, session, api, unsigned, foreign] = refuse_everything().await;
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     for expected in [
@@ -760,9 +785,9 @@ async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
         "actor=user:vic",
         "actor=token:t-staging",
         "reason=token expired subject=user:vic",
-        // "login refused" is not asserted: other tests log in on other
-        // threads at the same time, and tracing's per-callsite interest
-        // cache can then skip this thread's subscriber (seen once in CI).
+        "login refused reason=\"unknown user\"",
+        "reason=invalid token: malformed header or claims",
+        "reason=invalid token: signature does not match",
     ] {
         assert!(logs.contains(expected), "missing {expected:?} in:\n{logs}");
     }
@@ -770,6 +795,8 @@ async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
         key.as_str(),
         session.as_str(),
         api.as_str(),
+        unsigned.as_str(),
+        foreign.as_str(),
         "c2VjcmV0",
         "hunter2",
         "nobody",
@@ -777,7 +804,7 @@ async fn refusals_are_logged_with_reason_and_subject_never_the_token() {
         assert!(!logs.contains(secret), "{secret:?} was logged:\n{logs}");
     }
     // Nor any part of a token: its signature.
-    for token in [&key, &session, &api] {
+    for token in [&key, &session, &api, &foreign] {
         assert!(!logs.contains(token.rsplit('.').next().unwrap()));
     }
 }

@@ -5,10 +5,10 @@ use sqlx::postgres::{PgConnection, PgExecutor, PgPool, PgRow};
 use time::OffsetDateTime;
 
 use super::write;
-use crate::store::changes::NewChange;
+use crate::store::changes::{NewChange, revoked_with_environment};
 use crate::store::{
-    ChangeAction, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta, checks,
-    codec, records,
+    ChangeAction, StoreError, StoreResult, TokenFilter, TokenKind, TokenRecord, UserRecord,
+    WriteMeta, checks, codec, records,
 };
 
 pub(super) async fn secret(
@@ -85,8 +85,16 @@ pub(super) async fn update_user(
     meta: &WriteMeta,
 ) -> StoreResult<UserRecord> {
     let mut tx = write::begin(pool).await?;
+    let admins = lock_enabled_admins(&mut tx).await?;
     let before = lock_user(&mut tx, &user.username).await?;
     checks::check_version(meta, before.version)?;
+    let others = others(&admins, &user.username);
+    let after = UserRecord {
+        role: user.role,
+        disabled: user.disabled,
+        ..before.clone()
+    };
+    checks::check_admin_remains(&before, Some(&after), others)?;
     let row = sqlx::query(
         "UPDATE users SET password_hash = $2, role = $3, disabled = $4, \
          version = version + 1, updated_at = $5 WHERE username = $1 RETURNING *",
@@ -111,14 +119,36 @@ pub(super) async fn delete_user(
     meta: &WriteMeta,
 ) -> StoreResult<()> {
     let mut tx = write::begin(pool).await?;
+    let admins = lock_enabled_admins(&mut tx).await?;
     let before = lock_user(&mut tx, username).await?;
     checks::check_version(meta, before.version)?;
+    checks::check_admin_remains(&before, None, others(&admins, username))?;
     sqlx::query("DELETE FROM users WHERE username = $1")
         .bind(username)
         .execute(&mut *tx)
         .await?;
     let change = NewChange::user(username, ChangeAction::Deleted, Some(&before), None)?;
     write::commit(tx, change, Vec::new(), meta).await
+}
+
+/// Locks every enabled admin's row, in username order, before the user
+/// row a write changes: two writes demoting, disabling or deleting the
+/// last two admins then run one after the other, and the second sees the
+/// first's result (READ COMMITTED re-checks a locked row's `WHERE` once
+/// the lock is granted). Taking this lock first keeps the order the same
+/// in every user write, so they cannot deadlock.
+async fn lock_enabled_admins(conn: &mut PgConnection) -> StoreResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT username FROM users WHERE role = 'admin' AND NOT disabled \
+         ORDER BY username FOR UPDATE",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// How many of `admins` are not `username`.
+fn others(admins: &[String], username: &str) -> u64 {
+    admins.iter().filter(|a| *a != username).count() as u64
 }
 
 async fn lock_user(conn: &mut PgConnection, username: &str) -> StoreResult<UserRecord> {
@@ -234,4 +264,48 @@ pub(super) async fn touch_token(pool: &PgPool, id: &str, at: OffsetDateTime) -> 
         return Err(StoreError::NotFound(format!("token {id}")));
     }
     Ok(())
+}
+
+/// Locks the live SDK keys of `environment`, inside the caller's write
+/// (deleting it), before that write appends to the change log: nothing is
+/// locked after the change-log lock (see `write`).
+pub(super) async fn lock_environment_keys(
+    conn: &mut PgConnection,
+    project: &str,
+    environment: &str,
+) -> StoreResult<Vec<TokenRecord>> {
+    let rows = sqlx::query(
+        "SELECT * FROM tokens WHERE kind = $1 AND project = $2 AND revoked_at IS NULL \
+         AND environments ? $3 ORDER BY created_at, id FOR UPDATE",
+    )
+    .bind(codec::enum_name(&TokenKind::Sdk)?)
+    .bind(project)
+    .bind(environment)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(records::token).collect()
+}
+
+/// Revokes `keys` (locked by [`lock_environment_keys`]) because
+/// `environment` was deleted, one change each; returns their ids.
+pub(super) async fn revoke_environment_keys(
+    conn: &mut PgConnection,
+    keys: Vec<TokenRecord>,
+    environment: &str,
+    meta: &WriteMeta,
+) -> StoreResult<Vec<String>> {
+    let meta = revoked_with_environment(meta, environment);
+    let mut revoked = Vec::with_capacity(keys.len());
+    for before in keys {
+        let row = sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 RETURNING *")
+            .bind(&before.id)
+            .bind(meta.at)
+            .fetch_one(&mut *conn)
+            .await?;
+        let after = records::token(&row)?;
+        let change = NewChange::token(&after, ChangeAction::Revoked, Some(&before), Some(&after))?;
+        write::append(conn, change, Vec::new(), &meta).await?;
+        revoked.push(before.id);
+    }
+    Ok(revoked)
 }

@@ -11,6 +11,7 @@ use super::configs;
 use super::write;
 use crate::store::changes::{NewChange, archive_action};
 use crate::store::configs::initial_config;
+use crate::store::records::Columns;
 use crate::store::{
     ChangeAction, FlagFilter, FlagRecord, Paged, StoreResult, WriteMeta, checks, codec, records,
 };
@@ -127,6 +128,27 @@ pub(super) async fn create(
     Ok(record)
 }
 
+/// Every stored config of the project, for `check_variants_kept`.
+async fn stored_configs(
+    conn: &mut PgConnection,
+    project: &str,
+) -> StoreResult<Vec<checks::StoredConfig>> {
+    let rows = sqlx::query(
+        "SELECT flag, environment, config, version FROM flag_configs WHERE project = $1 \
+         ORDER BY flag, environment",
+    )
+    .bind(project)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let flag = row.text("flag")?;
+            let config = records::config(row, "version", &flag)?;
+            Ok((flag, row.text("environment")?, config))
+        })
+        .collect()
+}
+
 pub(super) async fn update(
     pool: &PgPool,
     project: &str,
@@ -137,6 +159,10 @@ pub(super) async fn update(
     let (environments, before) = lock_flag(&mut tx, project, &flag.key).await?;
     checks::check_version(meta, before.version)?;
     checks::refuse_archived(&before)?;
+    // Every config write locks its environment, which `lock_flag` holds:
+    // the configs read here stay as they are until this commits.
+    let configs = stored_configs(&mut tx, project).await?;
+    checks::check_variants_kept(&before.flag, flag, &configs)?;
     let update = "UPDATE flags SET name = $3, description = $4, tags = $5, owner = $6, \
          kind = $7, variants = $8, temporary = $9, version = version + 1, updated_at = $10 \
          WHERE project = $1 AND key = $2 RETURNING *";

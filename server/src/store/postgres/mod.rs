@@ -179,7 +179,7 @@ impl Store for PostgresStore {
         project: &str,
         key: &str,
         meta: &WriteMeta,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Vec<String>> {
         projects::delete_environment(&self.pool, project, key, meta).await
     }
 

@@ -6,6 +6,7 @@ use sqlx::postgres::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use vexil_proto::{Environment, Project};
 
+use super::accounts;
 use super::write::{self, ProjectLock};
 use crate::store::bootstrap::{BOOTSTRAPPED, default_project};
 use crate::store::changes::NewChange;
@@ -255,13 +256,18 @@ pub(super) async fn delete_environment(
     project: &str,
     key: &str,
     meta: &WriteMeta,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<String>> {
     let mut tx = write::begin(pool).await?;
     write::lock_project(&mut tx, project, ProjectLock::Update).await?;
     let before = write::lock_environment(&mut tx, project, key).await?;
     checks::check_version(meta, before.environment.version)?;
+    let keys = accounts::lock_environment_keys(&mut tx, project, key).await?;
     let delete = "DELETE FROM environments WHERE project = $1 AND key = $2";
     write::execute_keyed(&mut tx, delete, project, key).await?;
     let change = NewChange::environment(project, key, ChangeAction::Deleted, Some(&before), None)?;
-    write::commit(tx, change, Vec::new(), meta).await
+    write::append(&mut tx, change, Vec::new(), meta).await?;
+    // Logged after the deletion, as its consequence.
+    let revoked = accounts::revoke_environment_keys(&mut tx, keys, key, meta).await?;
+    tx.commit().await?;
+    Ok(revoked)
 }

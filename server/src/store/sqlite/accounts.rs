@@ -7,16 +7,29 @@ use time::OffsetDateTime;
 
 use super::SqliteStore;
 use super::codec::{self, TOKEN_COLUMNS, USER_COLUMNS, nanos};
-use super::log::{Bump, commit};
+use super::log::{Bump, commit, record};
 use super::projects::project_row;
 use super::rows::row_by_key;
-use crate::store::changes::NewChange;
-use crate::store::checks::check_version;
+use crate::store::changes::{NewChange, revoked_with_environment};
+use crate::store::checks::{check_admin_remains, check_version};
 use crate::store::codec::{enum_name, to_json, unsigned};
 use crate::store::records;
 use crate::store::{
-    ChangeAction, StoreError, StoreResult, TokenFilter, TokenRecord, UserRecord, WriteMeta,
+    ChangeAction, StoreError, StoreResult, TokenFilter, TokenKind, TokenRecord, UserRecord,
+    WriteMeta,
 };
+
+/// The enabled admins other than `username` (`BEGIN IMMEDIATE` holds the
+/// write lock: none can change before the write commits).
+async fn other_admins(conn: &mut SqliteConnection, username: &str) -> StoreResult<u64> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND username <> ?1",
+    )
+    .bind(username)
+    .fetch_one(&mut *conn)
+    .await?;
+    unsigned(count, "count of admins")
+}
 
 async fn user_row(conn: &mut SqliteConnection, username: &str) -> StoreResult<UserRecord> {
     let table = ("users", USER_COLUMNS);
@@ -114,6 +127,13 @@ impl SqliteStore {
         let mut tx = self.begin_write().await?;
         let before = user_row(&mut tx, &user.username).await?;
         check_version(meta, before.version)?;
+        let after = UserRecord {
+            role: user.role,
+            disabled: user.disabled,
+            ..before.clone()
+        };
+        let others = other_admins(&mut tx, &user.username).await?;
+        check_admin_remains(&before, Some(&after), others)?;
         sqlx::query(
             "UPDATE users SET password_hash = ?2, role = ?3, disabled = ?4, \
                  version = version + 1, updated_at = ?5 \
@@ -141,6 +161,7 @@ impl SqliteStore {
         let mut tx = self.begin_write().await?;
         let before = user_row(&mut tx, username).await?;
         check_version(meta, before.version)?;
+        check_admin_remains(&before, None, other_admins(&mut tx, username).await?)?;
         sqlx::query("DELETE FROM users WHERE username = ?1")
             .bind(username)
             .execute(&mut *tx)
@@ -241,4 +262,40 @@ impl SqliteStore {
         }
         Ok(())
     }
+}
+
+/// Revokes the live SDK keys of `environment` inside the caller's write
+/// (deleting it), one change each; returns their ids.
+pub(super) async fn revoke_environment_keys(
+    conn: &mut SqliteConnection,
+    project: &str,
+    environment: &str,
+    meta: &WriteMeta,
+) -> StoreResult<Vec<String>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens \
+         WHERE kind = ?1 AND project = ?2 AND revoked_at IS NULL \
+           AND EXISTS (SELECT 1 FROM json_each(tokens.environments) WHERE value = ?3) \
+         ORDER BY created_at, id"
+    )))
+    .bind(enum_name(&TokenKind::Sdk)?)
+    .bind(project)
+    .bind(environment)
+    .fetch_all(&mut *conn)
+    .await?;
+    let meta = revoked_with_environment(meta, environment);
+    let mut revoked = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let before = records::token(row)?;
+        sqlx::query("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1")
+            .bind(&before.id)
+            .bind(nanos(meta.at)?)
+            .execute(&mut *conn)
+            .await?;
+        let after = token_row(conn, &before.id).await?;
+        let change = NewChange::token(&after, ChangeAction::Revoked, Some(&before), Some(&after))?;
+        record(conn, &meta, change, Bump::Nothing).await?;
+        revoked.push(before.id);
+    }
+    Ok(revoked)
 }

@@ -13,8 +13,8 @@ use super::rows::{delete_in_project, row_in_project};
 use super::segments::snapshot_in;
 use crate::store::changes::{NewChange, archive_action};
 use crate::store::checks::{
-    check_archiving, check_config, check_config_environments, check_deletable, check_version,
-    refuse_archived,
+    StoredConfig, check_archiving, check_config, check_config_environments, check_deletable,
+    check_variants_kept, check_version, refuse_archived,
 };
 use crate::store::codec::{enum_name, signed, to_json};
 use crate::store::configs::{ConfigWrite, initial_config};
@@ -53,6 +53,27 @@ async fn config_row(
         ))
     })?;
     records::config(&row, "version", flag)
+}
+
+/// Every stored config of the project, for [`check_variants_kept`].
+async fn stored_configs(
+    conn: &mut SqliteConnection,
+    project: &str,
+) -> StoreResult<Vec<StoredConfig>> {
+    let rows = sqlx::query(
+        "SELECT flag, environment, config, version FROM flag_configs WHERE project = ?1 \
+         ORDER BY flag, environment",
+    )
+    .bind(project)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let flag = row.text("flag")?;
+            let config = records::config(row, "version", &flag)?;
+            Ok((flag, row.text("environment")?, config))
+        })
+        .collect()
 }
 
 /// Inserts the first config of `flag` in `environment` (at version 1).
@@ -191,6 +212,7 @@ impl SqliteStore {
         let before = flag_row(&mut tx, project, &flag.key).await?;
         check_version(meta, before.version)?;
         refuse_archived(&before)?;
+        check_variants_kept(&before.flag, flag, &stored_configs(&mut tx, project).await?)?;
         let update = "UPDATE flags SET name = ?3, description = ?4, tags = ?5, owner = ?6, \
                  kind = ?7, variants = ?8, temporary = ?9, version = version + 1, \
                  updated_at = ?10 \

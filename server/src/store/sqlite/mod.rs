@@ -209,7 +209,7 @@ impl Store for SqliteStore {
         project: &str,
         key: &str,
         meta: &WriteMeta,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Vec<String>> {
         self.delete_environment_impl(project, key, meta).await
     }
     async fn environment_versions(&self) -> StoreResult<Vec<(String, String, u64)>> {

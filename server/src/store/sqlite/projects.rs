@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use vexil_proto::{Environment, Project};
 
 use super::SqliteStore;
+use super::accounts::revoke_environment_keys;
 use super::codec::{self, ENVIRONMENT_COLUMNS, PROJECT_COLUMNS, nanos};
 use super::flags::insert_config;
 use super::log::{Bump, commit, record};
@@ -267,14 +268,18 @@ impl SqliteStore {
         project: &str,
         key: &str,
         meta: &WriteMeta,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Vec<String>> {
         let mut tx = self.begin_write().await?;
         let before = environment_row(&mut tx, project, key).await?;
         check_version(meta, before.environment.version)?;
         delete_in_project(&mut tx, "environments", project, key).await?;
         let action = ChangeAction::Deleted;
         let change = NewChange::environment(project, key, action, Some(&before), None)?;
-        commit(tx, meta, change, Bump::Nothing).await
+        record(&mut tx, meta, change, Bump::Nothing).await?;
+        // Logged after the deletion, as its consequence.
+        let revoked = revoke_environment_keys(&mut tx, project, key, meta).await?;
+        tx.commit().await?;
+        Ok(revoked)
     }
 
     pub(super) async fn environment_versions_impl(
