@@ -215,6 +215,30 @@ impl Api {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
+    /// A POST with another bearer (an integration token): status and body.
+    pub async fn post_as(&self, bearer: &str, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(bearer)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// A new integration token (posts alerts and deploys only).
+    pub async fn integration_token(&self, name: &str) -> String {
+        let body = json!({"name": name, "kind": "integration", "expires_in_days": 30});
+        let created = self
+            .call(Method::POST, "/api/v1/tokens", Some(body), 201)
+            .await;
+        created["token"].as_str().unwrap().to_owned()
+    }
+
     /// A boolean flag (`on`/`off`), created off in every environment.
     pub async fn create_flag(&self, key: &str) {
         let flag = json!({
