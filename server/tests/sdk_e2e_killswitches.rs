@@ -9,6 +9,9 @@
 //! restores an `on_resolve` one; alerts no switch matches change nothing;
 //! a failed deploy of the bound service trips its switch.
 //!
+//! The server runs without its version poll, so a change reaches the SDK
+//! only if the events endpoint itself tells the streams.
+//!
 //! "Changes nothing" is proved through the stream itself: after the event,
 //! a marker write to another flag must be the very next version the SDK
 //! installs (a trip would have taken that version).
@@ -82,7 +85,7 @@ struct World {
 
 impl World {
     async fn start() -> World {
-        let server = Server::start(&Storage::fresh_sqlite()).await;
+        let server = Server::start_without_poll(&Storage::fresh_sqlite()).await;
         let api = Api::login(&server).await;
         for flag in ["checkout", "marker"] {
             api.create_flag(flag).await;

@@ -97,6 +97,10 @@ struct Swaps {
     snapshots: Vec<Snapshot>,
 }
 
+/// A writer beside the readers: runs until the flag is set, returns its
+/// swaps.
+type Writer<'a> = Box<dyn FnOnce(&AtomicBool) -> u64 + Send + 'a>;
+
 /// Runs readers for `length` and returns evaluations per second; with
 /// `writer`, the writer runs beside them until they stop.
 fn run_round(
@@ -104,7 +108,7 @@ fn run_round(
     keys: &[String],
     threads: usize,
     length: Duration,
-    writer: Option<Box<dyn FnOnce(&AtomicBool) -> u64 + Send + '_>>,
+    writer: Option<Writer<'_>>,
 ) -> f64 {
     run(client, keys, threads, length, writer).0
 }
@@ -142,7 +146,7 @@ fn run(
     keys: &[String],
     threads: usize,
     length: Duration,
-    writer: Option<Box<dyn FnOnce(&AtomicBool) -> u64 + Send + '_>>,
+    writer: Option<Writer<'_>>,
 ) -> (f64, u64) {
     let stop = AtomicBool::new(false);
     let total = AtomicU64::new(0);

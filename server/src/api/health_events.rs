@@ -27,6 +27,7 @@ use crate::killswitch::deploy::{DeployEvent, DeployHealth, DeployStatus};
 use crate::killswitch::tripping::{self, Effect, Matched};
 use crate::snapshots::SnapshotCache;
 use crate::store::{HealthEvent, HealthEventKind, Store};
+use crate::stream::Streams;
 
 /// This module's part of the OpenAPI document.
 #[derive(Debug, OpenApi)]
@@ -44,6 +45,7 @@ where
     AuthState: FromRef<S>,
     Arc<dyn Store>: FromRef<S>,
     SnapshotCache: FromRef<S>,
+    Streams: FromRef<S>,
 {
     Router::new()
         .route("/api/v1/integrations/alertmanager", post(alertmanager))
@@ -81,6 +83,7 @@ async fn alertmanager(
     State(store): State<Arc<dyn Store>>,
     State(auth): State<AuthState>,
     State(snapshots): State<SnapshotCache>,
+    State(streams): State<Streams>,
     token: IntegrationToken,
     Json(webhook): Json<Webhook>,
 ) -> Result<(StatusCode, axum::Json<Accepted>), ApiError> {
@@ -113,19 +116,28 @@ async fn alertmanager(
         let matched = tripping::on_alert(&*store, &switches, alert, now).await?;
         accepted.matched.extend(matched);
     }
-    refresh(&snapshots, &accepted.matched);
+    refresh(&snapshots, &streams, &accepted.matched);
     Ok((StatusCode::ACCEPTED, axum::Json(accepted)))
 }
 
-/// Drops this replica's snapshots of every environment whose flag a
-/// switch just changed, so evaluation here sees it at once (the
-/// invalidating middleware only knows `/api/v1/projects/{p}/…` paths;
-/// other replicas follow from their version poller).
-fn refresh(snapshots: &SnapshotCache, matched: &[Matched]) {
+/// After a switch changed a flag: drops this replica's snapshots of its
+/// environment, so evaluation here sees it at once, then catches this
+/// replica's SDK streams of the project up and rings the other replicas'
+/// doorbell, as a write under `/api/v1/projects/{p}/…` does (those
+/// middlewares only know such paths; without this, streams would learn of
+/// a trip only at the next version poll).
+fn refresh(snapshots: &SnapshotCache, streams: &Streams, matched: &[Matched]) {
+    let mut projects: Vec<&str> = Vec::new();
     for m in matched {
         if matches!(m.effect, Effect::Tripped | Effect::Restored) {
             snapshots.invalidate(&m.project, &m.environment);
+            if !projects.contains(&m.project.as_str()) {
+                projects.push(&m.project);
+            }
         }
+    }
+    for project in projects {
+        streams.committed(project);
     }
 }
 
@@ -147,6 +159,7 @@ async fn deploy(
     State(store): State<Arc<dyn Store>>,
     State(auth): State<AuthState>,
     State(snapshots): State<SnapshotCache>,
+    State(streams): State<Streams>,
     token: IntegrationToken,
     Json(event): Json<DeployEvent>,
 ) -> Result<(StatusCode, axum::Json<Accepted>), ApiError> {
@@ -176,6 +189,6 @@ async fn deploy(
     } else {
         accepted.duplicates = 1;
     }
-    refresh(&snapshots, &accepted.matched);
+    refresh(&snapshots, &streams, &accepted.matched);
     Ok((StatusCode::ACCEPTED, axum::Json(accepted)))
 }

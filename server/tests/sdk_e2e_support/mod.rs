@@ -108,10 +108,22 @@ impl Server {
         Server::serve(storage, listener).await
     }
 
+    /// Starts on a free port with a version poll too rare to matter in a
+    /// test: changes reach streams only by the commit path itself.
+    pub async fn start_without_poll(storage: &Storage) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut config = storage.config();
+        config.poll_interval_ms = 3_600_000;
+        Server::serve_with(storage, listener, config).await
+    }
+
     async fn serve(storage: &Storage, listener: TcpListener) -> Server {
+        Server::serve_with(storage, listener, storage.config()).await
+    }
+
+    async fn serve_with(storage: &Storage, listener: TcpListener, config: ServeConfig) -> Server {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let config = storage.config();
         let task = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
