@@ -17,6 +17,8 @@
 //! - `error`: [`ServerError`], why the server could not start or run.
 //! - `health`: `/healthz` (the process answers) and `/readyz` (it should get
 //!   traffic; not while draining).
+//! - `killswitch`: kill switches, Alertmanager and deploy events, and
+//!   tripping a switch as a normal change of its flag.
 //! - `metrics`: Prometheus `/metrics` and the middleware that counts and
 //!   times requests by route.
 //! - `shutdown`: SIGINT/SIGTERM as a future.
@@ -45,6 +47,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 mod health;
+pub mod killswitch;
 pub mod metrics;
 pub mod shutdown;
 pub mod snapshots;
@@ -211,6 +214,9 @@ pub fn app(state: AppState) -> Router {
         api::explain::Doc::openapi(),
         api::ofrep::Doc::openapi(),
         api::usage::Doc::openapi(),
+        api::kill_switches::Doc::openapi(),
+        api::health_events::Doc::openapi(),
+        api::timeline::Doc::openapi(),
         stream::Doc::openapi(),
     ]);
     Router::new()
@@ -224,6 +230,9 @@ pub fn app(state: AppState) -> Router {
         .merge(api::sdk_keys::router())
         .merge(api::users::router())
         .merge(api::account::router())
+        .merge(api::kill_switches::router())
+        .merge(api::health_events::router())
+        .merge(api::timeline::router())
         .merge(api::tokens::router())
         .merge(api::evaluate::router())
         .merge(api::explain::router())

@@ -97,12 +97,12 @@ struct Swaps {
     snapshots: Vec<Snapshot>,
 }
 
-/// Runs readers for `length` and returns evaluations per second; with
-/// `writer`, the writer runs beside them until they stop.
 /// The swapping thread of a round: installs snapshots until told to stop,
 /// and returns how many it installed.
 type Writer<'a> = Box<dyn FnOnce(&AtomicBool) -> u64 + Send + 'a>;
 
+/// Runs readers for `length` and returns evaluations per second; with
+/// `writer`, the writer runs beside them until they stop.
 fn run_round(
     client: &Client,
     keys: &[String],

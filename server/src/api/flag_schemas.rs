@@ -345,6 +345,7 @@ pub enum ResourceKindSchema {
     Segment,
     User,
     Token,
+    KillSwitch,
 }
 
 /// What a change did.

@@ -26,6 +26,12 @@
 //! - `resource`: what resource modules share: the `Admin` extractor,
 //!   `201 Created`, paging a whole list, problems found by hand.
 //! - `sdk_keys`: `/api/v1/projects/{p}/environments/{e}/sdk-keys[/{id}]`.
+//! - `kill_switches`: `/api/v1/projects/{p}/kill-switches[/{id}]` and
+//!   `…/{id}/reset`.
+//! - `health_events`: `POST /api/v1/integrations/alertmanager` and
+//!   `POST /api/v1/deploys` (integration tokens).
+//! - `timeline`: `GET /api/v1/projects/{p}/timeline`, deploys, trips and
+//!   changes merged.
 //! - `tokens`: `/api/v1/tokens[/{id}]`, API and integration tokens.
 //! - `users`: `/api/v1/users[/{username}]`.
 //! - `usage`: `POST /api/v1/usage` (SDK key: evaluation counts) and
@@ -41,7 +47,9 @@ pub mod evaluate;
 pub mod explain;
 pub mod flag_schemas;
 pub mod flags;
+pub mod health_events;
 pub mod json;
+pub mod kill_switches;
 pub mod login;
 pub mod ofrep;
 pub mod openapi;
@@ -51,6 +59,7 @@ pub mod query;
 pub mod resource;
 pub mod sdk_keys;
 pub mod segments;
+pub mod timeline;
 pub mod tokens;
 pub mod usage;
 pub mod users;

@@ -124,7 +124,8 @@ impl Principal {
         self.environments.is_empty() || self.environments.iter().any(|e| e == environment)
     }
 
-    fn require_role(&self, needed: Role) -> Result<(), ApiError> {
+    /// Refuses a caller below `needed` (403), before anything is read.
+    pub fn require_role(&self, needed: Role) -> Result<(), ApiError> {
         if self.role >= needed {
             return Ok(());
         }

@@ -350,6 +350,56 @@ impl Store for FakeStore {
     async fn last_evaluated(&self, _: &str, _: &[String]) -> StoreResult<Vec<LastEvaluated>> {
         unimplemented!()
     }
+    async fn list_kill_switches(
+        &self,
+        _: Option<&str>,
+    ) -> StoreResult<Vec<crate::killswitch::KillSwitchRecord>> {
+        unimplemented!()
+    }
+    async fn get_kill_switch(
+        &self,
+        _: &str,
+        _: &str,
+    ) -> StoreResult<crate::killswitch::KillSwitchRecord> {
+        unimplemented!()
+    }
+    async fn create_kill_switch(
+        &self,
+        _: &str,
+        _: &str,
+        _: &crate::killswitch::KillSwitch,
+        _: &WriteMeta,
+    ) -> StoreResult<crate::killswitch::KillSwitchRecord> {
+        unimplemented!()
+    }
+    async fn update_kill_switch(
+        &self,
+        _: &str,
+        _: &str,
+        _: &crate::killswitch::KillSwitch,
+        _: &WriteMeta,
+    ) -> StoreResult<crate::killswitch::KillSwitchRecord> {
+        unimplemented!()
+    }
+    async fn delete_kill_switch(&self, _: &str, _: &str, _: &WriteMeta) -> StoreResult<()> {
+        unimplemented!()
+    }
+    async fn transition_kill_switch(
+        &self,
+        _: &crate::store::SwitchTransition<'_>,
+        _: &WriteMeta,
+    ) -> StoreResult<crate::killswitch::KillSwitchRecord> {
+        unimplemented!()
+    }
+    async fn record_health_event(&self, _: &crate::store::HealthEvent) -> StoreResult<bool> {
+        unimplemented!()
+    }
+    async fn list_health_events(
+        &self,
+        _: &crate::store::HealthEventFilter,
+    ) -> StoreResult<Vec<crate::store::HealthEvent>> {
+        unimplemented!()
+    }
 }
 
 /// RFC 4648 base64url without padding, for hand-made tokens.

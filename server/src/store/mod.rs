@@ -14,7 +14,10 @@
 //! - a flag's config in one environment (put, toggle): that environment;
 //! - creating an environment: the new one (to version 1), and updating one:
 //!   itself;
-//! - projects, users and tokens: none.
+//! - projects, users and tokens: none;
+//! - kill switches (create, update, delete, and transitions that leave the
+//!   flag alone): none; a transition that writes the flag's config: that
+//!   config's environment.
 //!
 //! # Layout
 //! - `model`: the records, filters and change-log types.
@@ -30,6 +33,8 @@
 //!   replaced config against the environment read inside the write.
 //! - `configs`: the configs a new flag starts with, and what the two
 //!   config writes (replace, toggle) make of the current one.
+//! - `health`: kill switches (spec and state) and the health events
+//!   received (alerts, deploys), each stored once under its key.
 //! - `bootstrap`: the `default` project a fresh install starts with.
 //! - `usage`: evaluation counts per flag, environment, variant and hour,
 //!   and last-evaluated times (telemetry: recorded without a change).
@@ -43,6 +48,7 @@ mod changes;
 mod checks;
 mod codec;
 mod configs;
+mod health;
 mod model;
 pub mod postgres;
 mod records;
@@ -53,6 +59,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use vexil_proto::{Environment, Flag, FlagConfig, Problem, Project, Segment, Snapshot};
 
+use crate::killswitch::{KillSwitch, KillSwitchRecord};
+
+pub use health::{HealthEvent, HealthEventFilter, HealthEventKind, SwitchTransition};
 pub use model::*;
 pub use usage::{LastEvaluated, UsageBucket, UsageIncrement, hour_of};
 
@@ -329,4 +338,49 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         project: &str,
         flags: &[String],
     ) -> StoreResult<Vec<LastEvaluated>>;
+
+    // ---- kill switches (changes of the switch itself bump no version) ----
+    /// Every switch of `project`, or of every project (`None`: what an
+    /// incoming alert or deploy is checked against), ordered by project
+    /// and creation.
+    async fn list_kill_switches(&self, project: Option<&str>)
+    -> StoreResult<Vec<KillSwitchRecord>>;
+    async fn get_kill_switch(&self, project: &str, id: &str) -> StoreResult<KillSwitchRecord>;
+    /// Stores a new, armed switch at version 1 under `id`.
+    async fn create_kill_switch(
+        &self,
+        project: &str,
+        id: &str,
+        spec: &KillSwitch,
+        meta: &WriteMeta,
+    ) -> StoreResult<KillSwitchRecord>;
+    /// Replaces the spec (its state stays); `meta.expected_version` is the
+    /// switch's.
+    async fn update_kill_switch(
+        &self,
+        project: &str,
+        id: &str,
+        spec: &KillSwitch,
+        meta: &WriteMeta,
+    ) -> StoreResult<KillSwitchRecord>;
+    async fn delete_kill_switch(
+        &self,
+        project: &str,
+        id: &str,
+        meta: &WriteMeta,
+    ) -> StoreResult<()>;
+    /// Moves a switch to `transition.state` if it is still at
+    /// `transition.switch_version` (else `Conflict`), writing the flag's
+    /// config in the same transaction when one is given.
+    async fn transition_kill_switch(
+        &self,
+        transition: &SwitchTransition<'_>,
+        meta: &WriteMeta,
+    ) -> StoreResult<KillSwitchRecord>;
+
+    // ---- health events (received, not changes) ----
+    /// Stores `event` unless one with its key is stored; whether it was new.
+    async fn record_health_event(&self, event: &HealthEvent) -> StoreResult<bool>;
+    async fn list_health_events(&self, filter: &HealthEventFilter)
+    -> StoreResult<Vec<HealthEvent>>;
 }

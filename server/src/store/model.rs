@@ -140,6 +140,7 @@ pub enum ResourceKind {
     Segment,
     User,
     Token,
+    KillSwitch,
 }
 
 impl ResourceKind {
@@ -152,6 +153,7 @@ impl ResourceKind {
             ResourceKind::Segment => "segment",
             ResourceKind::User => "user",
             ResourceKind::Token => "token",
+            ResourceKind::KillSwitch => "kill_switch",
         }
     }
 }

@@ -108,10 +108,22 @@ impl Server {
         Server::serve(storage, listener).await
     }
 
+    /// Starts on a free port with a version poll too rare to matter in a
+    /// test: changes reach streams only by the commit path itself.
+    pub async fn start_without_poll(storage: &Storage) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut config = storage.config();
+        config.poll_interval_ms = 3_600_000;
+        Server::serve_with(storage, listener, config).await
+    }
+
     async fn serve(storage: &Storage, listener: TcpListener) -> Server {
+        Server::serve_with(storage, listener, storage.config()).await
+    }
+
+    async fn serve_with(storage: &Storage, listener: TcpListener, config: ServeConfig) -> Server {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let config = storage.config();
         let task = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
@@ -213,6 +225,30 @@ impl Api {
         let text = response.text().await.unwrap();
         assert_eq!(status, expected, "{method} {path}: {text}");
         serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// A POST with another bearer (an integration token): status and body.
+    pub async fn post_as(&self, bearer: &str, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(bearer)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// A new integration token (posts alerts and deploys only).
+    pub async fn integration_token(&self, name: &str) -> String {
+        let body = json!({"name": name, "kind": "integration", "expires_in_days": 30});
+        let created = self
+            .call(Method::POST, "/api/v1/tokens", Some(body), 201)
+            .await;
+        created["token"].as_str().unwrap().to_owned()
     }
 
     /// A boolean flag (`on`/`off`), created off in every environment.

@@ -21,6 +21,8 @@
 //! - `integrity`: what writes check inside their transaction (references
 //!   a config names, the last admin), and races against those checks.
 //! - `sqlite_file`: SQLite only: reopening a file, corrupt data.
+//! - `kill_switches`: kill switches (audited, no version bump), their
+//!   transitions with the flag's config in one change, health events once.
 //! - `usage`: evaluation counts, last-evaluated times, stale flags.
 
 mod accounts;
@@ -29,6 +31,7 @@ mod concurrency;
 mod flags;
 mod fresh_db;
 mod integrity;
+mod kill_switches;
 mod lifecycle;
 mod log;
 mod projects;
@@ -150,6 +153,10 @@ scenarios!(
     usage::usage_goes_with_its_flag,
     usage::unevaluated_since_finds_stale_flags,
     usage::usage_and_writes_run_together,
+    kill_switches::kill_switch_crud_is_audited,
+    kill_switches::transitions_write_the_flag_in_one_change,
+    kill_switches::health_events_are_stored_once,
+    kill_switches::switches_go_with_their_flag,
 );
 
 #[tokio::test]

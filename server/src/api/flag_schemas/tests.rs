@@ -215,7 +215,8 @@ fn _lists_are_exhaustive(kind: FlagKind, resource: ResourceKind, action: ChangeA
         | ResourceKind::FlagConfig
         | ResourceKind::Segment
         | ResourceKind::User
-        | ResourceKind::Token => {}
+        | ResourceKind::Token
+        | ResourceKind::KillSwitch => {}
     }
     match action {
         ChangeAction::Created
@@ -251,6 +252,7 @@ fn enum_schemas_match_the_real_types() {
         ResourceKind::Segment,
         ResourceKind::User,
         ResourceKind::Token,
+        ResourceKind::KillSwitch,
     ];
     assert_eq!(enum_values(&components, "ResourceKind"), names(&resources));
     let actions = [

@@ -87,10 +87,25 @@ pub(super) async fn write_config(
     meta: &WriteMeta,
 ) -> StoreResult<FlagConfig> {
     let mut tx = write::begin(pool).await?;
-    write::lock_project(&mut tx, project, ProjectLock::Share).await?;
-    write::lock_environment(&mut tx, project, environment).await?;
+    let (after, change) = write_config_in(&mut tx, project, flag, environment, edit, meta).await?;
+    write::commit_bumping(tx, project, &[environment.to_string()], change, meta).await?;
+    Ok(after)
+}
+
+/// A config write inside the caller's transaction (which commits it with
+/// `commit_bumping` of `environment`): the config after it and the change.
+pub(super) async fn write_config_in<'a>(
+    tx: &mut PgConnection,
+    project: &'a str,
+    flag: &'a str,
+    environment: &'a str,
+    edit: ConfigWrite<'_>,
+    meta: &WriteMeta,
+) -> StoreResult<(FlagConfig, NewChange<'a>)> {
+    write::lock_project(&mut *tx, project, ProjectLock::Share).await?;
+    write::lock_environment(&mut *tx, project, environment).await?;
     let sql = "SELECT * FROM flags WHERE project = $1 AND key = $2 FOR SHARE";
-    let record = records::flag(&write::keyed_row(&mut tx, sql, project, flag, "flag").await?)?;
+    let record = records::flag(&write::keyed_row(&mut *tx, sql, project, flag, "flag").await?)?;
     let row = sqlx::query(
         "SELECT config, version FROM flag_configs \
          WHERE project = $1 AND flag = $2 AND environment = $3 FOR UPDATE",
@@ -111,14 +126,13 @@ pub(super) async fn write_config(
         // delete, a variant removal and another config write in this
         // environment all lock this environment too, so what this reads
         // cannot change before the config commits.
-        let snapshot = log::snapshot_in(&mut tx, project, environment).await?;
+        let snapshot = log::snapshot_in(&mut *tx, project, environment).await?;
         checks::check_config(&record, config, &snapshot)?;
     }
     let (after, action) = edit.apply(&before);
-    store(&mut tx, project, flag, environment, &after).await?;
+    store(&mut *tx, project, flag, environment, &after).await?;
     let change = NewChange::flag_config(project, flag, environment, action, &before, &after)?;
-    write::commit_bumping(tx, project, &[environment.to_string()], change, meta).await?;
-    Ok(after)
+    Ok((after, change))
 }
 
 /// Inserts or replaces a config, its version column taken from `config`.

@@ -22,11 +22,13 @@
 //! - `segments`: segments.
 //! - `log`: snapshots, the change log, environment versions.
 //! - `accounts`: users, tokens and named secrets.
+//! - `kill_switches`: kill switches and their transitions, health events.
 //! - `usage`: evaluation counts and last-evaluated times.
 
 mod accounts;
 mod configs;
 mod flags;
+mod kill_switches;
 mod log;
 mod projects;
 mod rows;
@@ -48,6 +50,8 @@ use super::{
     ProjectRecord, SegmentRecord, Store, StoreResult, TokenFilter, TokenRecord, UsageBucket,
     UsageIncrement, UserRecord, WriteMeta,
 };
+use super::{HealthEvent, HealthEventFilter, SwitchTransition};
+use crate::killswitch::{KillSwitch, KillSwitchRecord};
 
 /// The migrations of `migrations/postgres`, embedded in the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -389,5 +393,64 @@ impl Store for PostgresStore {
         flags: &[String],
     ) -> StoreResult<Vec<LastEvaluated>> {
         usage::last_evaluated(&self.pool, project, flags).await
+    }
+
+    async fn list_kill_switches(
+        &self,
+        project: Option<&str>,
+    ) -> StoreResult<Vec<KillSwitchRecord>> {
+        kill_switches::list(&self.pool, project).await
+    }
+
+    async fn get_kill_switch(&self, project: &str, id: &str) -> StoreResult<KillSwitchRecord> {
+        kill_switches::get(&self.pool, project, id).await
+    }
+
+    async fn create_kill_switch(
+        &self,
+        project: &str,
+        id: &str,
+        spec: &KillSwitch,
+        meta: &WriteMeta,
+    ) -> StoreResult<KillSwitchRecord> {
+        kill_switches::create(&self.pool, project, id, spec, meta).await
+    }
+
+    async fn update_kill_switch(
+        &self,
+        project: &str,
+        id: &str,
+        spec: &KillSwitch,
+        meta: &WriteMeta,
+    ) -> StoreResult<KillSwitchRecord> {
+        kill_switches::update(&self.pool, project, id, spec, meta).await
+    }
+
+    async fn delete_kill_switch(
+        &self,
+        project: &str,
+        id: &str,
+        meta: &WriteMeta,
+    ) -> StoreResult<()> {
+        kill_switches::delete(&self.pool, project, id, meta).await
+    }
+
+    async fn transition_kill_switch(
+        &self,
+        transition: &SwitchTransition<'_>,
+        meta: &WriteMeta,
+    ) -> StoreResult<KillSwitchRecord> {
+        kill_switches::transition(&self.pool, transition, meta).await
+    }
+
+    async fn record_health_event(&self, event: &HealthEvent) -> StoreResult<bool> {
+        kill_switches::record_event(&self.pool, event).await
+    }
+
+    async fn list_health_events(
+        &self,
+        filter: &HealthEventFilter,
+    ) -> StoreResult<Vec<HealthEvent>> {
+        kill_switches::list_events(&self.pool, filter).await
     }
 }

@@ -322,31 +322,46 @@ impl SqliteStore {
         meta: &WriteMeta,
     ) -> StoreResult<FlagConfig> {
         let mut tx = self.begin_write().await?;
-        let definition = flag_row(&mut tx, project, flag).await?;
-        environment_row(&mut tx, project, environment).await?;
-        let before = config_row(&mut tx, project, flag, environment).await?;
-        check_version(meta, before.version)?;
-        refuse_archived(&definition)?;
-        if let Some(config) = edit.replacement() {
-            // `BEGIN IMMEDIATE` holds the write lock: what this reads stays
-            // as it is until the config commits.
-            let snapshot = snapshot_in(&mut tx, project, environment).await?;
-            check_config(&definition, config, &snapshot)?;
-        }
-        let (after, action) = edit.apply(&before);
-        sqlx::query(
-            "UPDATE flag_configs SET config = ?4, version = ?5 \
-             WHERE project = ?1 AND flag = ?2 AND environment = ?3",
-        )
-        .bind(project)
-        .bind(flag)
-        .bind(environment)
-        .bind(to_json(&after)?)
-        .bind(signed(after.version)?)
-        .execute(&mut *tx)
-        .await?;
-        let change = NewChange::flag_config(project, flag, environment, action, &before, &after)?;
+        let (after, change) =
+            write_config_in(&mut tx, project, flag, environment, edit, meta).await?;
         commit(tx, meta, change, Bump::Environment(project, environment)).await?;
         Ok(after)
     }
+}
+
+/// A config write inside the caller's write transaction: the config after
+/// it and the change to append (with `Bump::Environment`) before commit.
+pub(super) async fn write_config_in<'a>(
+    tx: &mut SqliteConnection,
+    project: &'a str,
+    flag: &'a str,
+    environment: &'a str,
+    edit: ConfigWrite<'_>,
+    meta: &WriteMeta,
+) -> StoreResult<(FlagConfig, NewChange<'a>)> {
+    let definition = flag_row(&mut *tx, project, flag).await?;
+    environment_row(&mut *tx, project, environment).await?;
+    let before = config_row(&mut *tx, project, flag, environment).await?;
+    check_version(meta, before.version)?;
+    refuse_archived(&definition)?;
+    if let Some(config) = edit.replacement() {
+        // `BEGIN IMMEDIATE` holds the write lock: what this reads stays
+        // as it is until the config commits.
+        let snapshot = snapshot_in(&mut *tx, project, environment).await?;
+        check_config(&definition, config, &snapshot)?;
+    }
+    let (after, action) = edit.apply(&before);
+    sqlx::query(
+        "UPDATE flag_configs SET config = ?4, version = ?5 \
+         WHERE project = ?1 AND flag = ?2 AND environment = ?3",
+    )
+    .bind(project)
+    .bind(flag)
+    .bind(environment)
+    .bind(to_json(&after)?)
+    .bind(signed(after.version)?)
+    .execute(&mut *tx)
+    .await?;
+    let change = NewChange::flag_config(project, flag, environment, action, &before, &after)?;
+    Ok((after, change))
 }

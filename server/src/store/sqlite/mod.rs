@@ -19,11 +19,13 @@
 //! - `flags`: flags and their per-environment configs.
 //! - `segments`: segments and snapshots.
 //! - `accounts`: users, tokens, named secrets.
+//! - `kill_switches`: kill switches and their transitions, health events.
 //! - `usage`: evaluation counts and last-evaluated times.
 
 mod accounts;
 mod codec;
 mod flags;
+mod kill_switches;
 mod log;
 mod projects;
 mod rows;
@@ -46,6 +48,8 @@ use super::{
     ProjectRecord, SegmentRecord, Store, StoreResult, TokenFilter, TokenRecord, UsageBucket,
     UsageIncrement, UserRecord, WriteMeta,
 };
+use super::{HealthEvent, HealthEventFilter, SwitchTransition};
+use crate::killswitch::{KillSwitch, KillSwitchRecord};
 
 /// How long a writer waits for another's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -397,5 +401,64 @@ impl Store for SqliteStore {
         flags: &[String],
     ) -> StoreResult<Vec<LastEvaluated>> {
         self.last_evaluated_impl(project, flags).await
+    }
+
+    async fn list_kill_switches(
+        &self,
+        project: Option<&str>,
+    ) -> StoreResult<Vec<KillSwitchRecord>> {
+        self.list_kill_switches_impl(project).await
+    }
+
+    async fn get_kill_switch(&self, project: &str, id: &str) -> StoreResult<KillSwitchRecord> {
+        self.get_kill_switch_impl(project, id).await
+    }
+
+    async fn create_kill_switch(
+        &self,
+        project: &str,
+        id: &str,
+        spec: &KillSwitch,
+        meta: &WriteMeta,
+    ) -> StoreResult<KillSwitchRecord> {
+        self.create_kill_switch_impl(project, id, spec, meta).await
+    }
+
+    async fn update_kill_switch(
+        &self,
+        project: &str,
+        id: &str,
+        spec: &KillSwitch,
+        meta: &WriteMeta,
+    ) -> StoreResult<KillSwitchRecord> {
+        self.update_kill_switch_impl(project, id, spec, meta).await
+    }
+
+    async fn delete_kill_switch(
+        &self,
+        project: &str,
+        id: &str,
+        meta: &WriteMeta,
+    ) -> StoreResult<()> {
+        self.delete_kill_switch_impl(project, id, meta).await
+    }
+
+    async fn transition_kill_switch(
+        &self,
+        transition: &SwitchTransition<'_>,
+        meta: &WriteMeta,
+    ) -> StoreResult<KillSwitchRecord> {
+        self.transition_kill_switch_impl(transition, meta).await
+    }
+
+    async fn record_health_event(&self, event: &HealthEvent) -> StoreResult<bool> {
+        self.record_health_event_impl(event).await
+    }
+
+    async fn list_health_events(
+        &self,
+        filter: &HealthEventFilter,
+    ) -> StoreResult<Vec<HealthEvent>> {
+        self.list_health_events_impl(filter).await
     }
 }

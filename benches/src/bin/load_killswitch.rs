@@ -1,0 +1,478 @@
+//! Load harness for kill switches (`docs/performance.md`, "Kill switch").
+//!
+//! Starts the real `vexil` binary as a child process over a fresh SQLite
+//! store; through the REST API creates a flag that is on in production, an
+//! SDK key, an integration token and a kill switch (`CheckoutErrors` pages
+//! disable the flag, `restore: on_resolve`); opens `--subscribers` WebSocket
+//! streams speaking the wire protocol, as connected SDKs; and then, for each
+//! of `--trips` rounds, posts an Alertmanager v4 payload (a group of two
+//! firing alerts, one matching) and measures, from the moment the POST is
+//! sent, each subscriber's receipt of the version that turns the flag off
+//! (p50, p99, max over every subscriber and round). The POST's own round
+//! trip is reported beside it (the trip commits inside it). Each round ends
+//! with the alert resolving, which restores the flag, so the next round
+//! trips an armed switch again.
+//!
+//! ```sh
+//! cargo build --release -p vexil-server --bin vexil
+//! cargo run --release -p vexil-benches --bin load_killswitch -- --subscribers 1000
+//! ```
+//!
+//! The server and the subscribers share the machine (2 cores here). The
+//! file-descriptor limit must allow the subscribers (`ulimit -n`).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt, stream};
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+const PROJECT: &str = "default";
+const ENVIRONMENT: &str = "production";
+const FLAG: &str = "load-stream";
+const ADMIN: &str = "bench-admin";
+const PASSWORD: &str = "bench-password-for-load";
+
+/// Measures the time from an Alertmanager POST to every SDK stream seeing
+/// the flag off.
+#[derive(Debug, Parser)]
+struct Args {
+    /// WebSocket subscribers to open.
+    #[arg(long, default_value_t = 1000)]
+    subscribers: usize,
+    /// Rounds of firing (measured) and resolving (restores the flag).
+    #[arg(long, default_value_t = 20)]
+    trips: usize,
+    /// Pause after each round, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    pause_ms: u64,
+    /// Streams opening at once while connecting.
+    #[arg(long, default_value_t = 64)]
+    connect_concurrency: usize,
+    /// The `vexil` binary (default: next to this harness, as
+    /// `cargo build --release -p vexil-server` leaves it).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+}
+
+/// What every subscriber shares with the harness.
+#[derive(Default)]
+struct Tally {
+    /// Per version after the start: receipt times, nanoseconds after `base`.
+    receipts: Mutex<Vec<Vec<u64>>>,
+    /// Subscribers holding each version so far: index = version - first.
+    reached: Vec<AtomicUsize>,
+    /// Snapshots received after the first one, by all subscribers.
+    extra_snapshots: AtomicU64,
+    /// Frames that were not snapshot, patch, ping or pong.
+    unexpected: AtomicU64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let server = Server::start(args.server_bin.clone())?;
+    let base_url = format!("http://{}", server.addr);
+    let http = reqwest::Client::new();
+    let admin = login(&http, &base_url).await?;
+    let sdk_key = setup(&http, &base_url, &admin).await?;
+    let integration = arm(&http, &base_url, &admin).await?;
+    let start_version = environment_version(&http, &base_url, &sdk_key).await?;
+    println!(
+        "load_killswitch: {} subscribers, {} trips, server pid {} on {}",
+        args.subscribers,
+        args.trips,
+        server.child.id(),
+        server.addr
+    );
+
+    let base = Instant::now();
+    // Two versions per round: the trip, then the restore.
+    let versions = 2 * args.trips;
+    let tally = Arc::new(Tally {
+        receipts: Mutex::new(vec![Vec::with_capacity(args.subscribers); versions]),
+        reached: (0..versions).map(|_| AtomicUsize::new(0)).collect(),
+        ..Tally::default()
+    });
+    let url = format!("ws://{}/api/v1/stream", server.addr);
+    let connect_started = Instant::now();
+    let tasks: Vec<_> = stream::iter(0..args.subscribers)
+        .map(|_| {
+            subscribe(
+                url.clone(),
+                sdk_key.clone(),
+                start_version,
+                tally.clone(),
+                base,
+            )
+        })
+        .buffer_unordered(args.connect_concurrency)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    println!(
+        "connected {} streams in {:.2} s",
+        tasks.len(),
+        connect_started.elapsed().as_secs_f64()
+    );
+
+    let mut latency = Histogram::<u64>::new(3)?;
+    let mut to_last = Histogram::<u64>::new(3)?;
+    let mut round_trip = Histogram::<u64>::new(3)?;
+    for round in 0..args.trips {
+        let sent = base.elapsed().as_nanos() as u64;
+        let effects = post_alerts(&http, &base_url, &integration, round, "firing").await?;
+        round_trip.record(base.elapsed().as_nanos() as u64 - sent)?;
+        anyhow::ensure!(
+            effects == ["tripped"],
+            "round {round}: the firing alert did {effects:?}, not one trip"
+        );
+        let trip = 2 * round;
+        wait_all(&tally, trip, args.subscribers).await?;
+        let receipts = tally.receipts.lock().await[trip].clone();
+        for r in &receipts {
+            latency.record(r.saturating_sub(sent))?;
+        }
+        let last = receipts.iter().max().copied().unwrap_or(sent);
+        to_last.record(last.saturating_sub(sent))?;
+
+        let effects = post_alerts(&http, &base_url, &integration, round, "resolved").await?;
+        anyhow::ensure!(
+            effects == ["restored"],
+            "round {round}: the resolved alert did {effects:?}, not one restore"
+        );
+        wait_all(&tally, trip + 1, args.subscribers).await?;
+        tokio::time::sleep(Duration::from_millis(args.pause_ms)).await;
+    }
+
+    println!(
+        "alert POST sent -> flag-off patch received, {} samples:",
+        latency.len()
+    );
+    print_ms("  ", &latency);
+    println!("alert POST round trip (sent -> 202 received):");
+    print_ms("  ", &round_trip);
+    println!("alert POST sent -> last subscriber's receipt, per trip:");
+    print_ms("  ", &to_last);
+    println!(
+        "snapshots after the first: {}; unexpected frames: {}",
+        tally.extra_snapshots.load(Ordering::Relaxed),
+        tally.unexpected.load(Ordering::Relaxed)
+    );
+    for t in tasks {
+        t.abort();
+    }
+    drop(server);
+    Ok(())
+}
+
+/// Waits until every subscriber holds the version at `index` (30 s at most).
+async fn wait_all(tally: &Tally, index: usize, subscribers: usize) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tally.reached[index].load(Ordering::Acquire) < subscribers {
+        if Instant::now() > deadline {
+            anyhow::bail!(
+                "version {}: only {} of {subscribers} subscribers got it within 30 s",
+                index + 1,
+                tally.reached[index].load(Ordering::Acquire),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    Ok(())
+}
+
+/// Creates an integration token and the kill switch; returns the token.
+async fn arm(http: &reqwest::Client, base: &str, admin: &str) -> anyhow::Result<String> {
+    http.put(format!(
+        "{base}/api/v1/projects/{PROJECT}/flags/{FLAG}/environments/{ENVIRONMENT}"
+    ))
+    .bearer_auth(admin)
+    .json(&json!({"enabled": true, "off_variant": "off", "default_serve": {"variant": "on"}}))
+    .send()
+    .await?
+    .error_for_status()?;
+    let token: Value = http
+        .post(format!("{base}/api/v1/tokens"))
+        .bearer_auth(admin)
+        .json(&json!({"name": "alertmanager-bench", "kind": "integration", "expires_in_days": 1}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    http.post(format!("{base}/api/v1/projects/{PROJECT}/kill-switches"))
+        .bearer_auth(admin)
+        .json(&json!({
+            "name": "Checkout errors", "flag": FLAG, "environment": ENVIRONMENT,
+            "trigger": {"alert": {"matchers": [
+                {"label": "alertname", "op": "=", "value": "CheckoutErrors"},
+                {"label": "severity", "op": "=~", "value": "page|critical"},
+            ]}},
+            "action": "disable", "restore": "on_resolve",
+        }))
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(token["token"].as_str().unwrap_or_default().to_string())
+}
+
+/// Posts round `round`'s group as Alertmanager sends it (a matching page
+/// and a ticket no switch matches), as `status`; the answer's effects.
+async fn post_alerts(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    round: usize,
+    status: &str,
+) -> anyhow::Result<Vec<String>> {
+    let ends_at = if status == "resolved" {
+        "2026-12-03T08:00:00Z"
+    } else {
+        "0001-01-01T00:00:00Z"
+    };
+    let starts_at = format!("2026-12-03T07:{:02}:{:02}Z", round / 60 % 60, round % 60);
+    let alert = |name: &str, severity: &str, fingerprint: String| {
+        json!({
+            "status": status,
+            "labels": {"alertname": name, "service": "checkout", "severity": severity},
+            "annotations": {"summary": "load_killswitch"},
+            "startsAt": starts_at, "endsAt": ends_at,
+            "generatorURL": "http://prometheus.example:9090/graph",
+            "fingerprint": fingerprint,
+        })
+    };
+    let payload = json!({
+        "version": "4",
+        "groupKey": "{}:{alertname=\"CheckoutErrors\"}",
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "vexil",
+        "groupLabels": {"alertname": "CheckoutErrors"},
+        "commonLabels": {"service": "checkout"},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.example:9093",
+        "alerts": [
+            alert("CheckoutErrors", "page", format!("bench{round:06}")),
+            alert("CheckoutLatency", "ticket", format!("ticket{round:06}")),
+        ],
+    });
+    let answer: Value = http
+        .post(format!("{base}/api/v1/integrations/alertmanager"))
+        .bearer_auth(token)
+        .json(&payload)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(answer["matched"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["effect"].as_str().map(str::to_owned))
+        .collect())
+}
+
+fn print_ms(indent: &str, h: &Histogram<u64>) {
+    let ms = |v: u64| v as f64 / 1e6;
+    println!(
+        "{indent}p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms(h.value_at_quantile(0.5)),
+        ms(h.value_at_quantile(0.9)),
+        ms(h.value_at_quantile(0.99)),
+        ms(h.max())
+    );
+}
+
+/// Opens one stream, waits for its snapshot, and leaves a task reading it.
+async fn subscribe(
+    url: String,
+    sdk_key: String,
+    start_version: u64,
+    tally: Arc<Tally>,
+    base: Instant,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let mut request = url.into_client_request()?;
+    request.headers_mut().insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {sdk_key}"))?,
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
+    let hello = json!({"type": "hello", "sdk": "load-killswitch", "sdk_version": "0"});
+    ws.send(Message::Text(hello.to_string().into())).await?;
+    let first = ws
+        .next()
+        .await
+        .ok_or_else(|| anyhow::anyhow!("stream closed before its snapshot"))??;
+    let frame: Value = serde_json::from_str(first.to_text()?)?;
+    anyhow::ensure!(
+        frame["type"] == "snapshot",
+        "expected a snapshot, got {frame}"
+    );
+    Ok(tokio::spawn(async move {
+        while let Some(Ok(message)) = ws.next().await {
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let received = base.elapsed().as_nanos() as u64;
+            let Ok(frame) = serde_json::from_str::<Value>(&text) else {
+                tally.unexpected.fetch_add(1, Ordering::Relaxed);
+                continue;
+            };
+            let version = match frame["type"].as_str() {
+                Some("patch") => frame["to_version"].as_u64(),
+                Some("snapshot") => {
+                    tally.extra_snapshots.fetch_add(1, Ordering::Relaxed);
+                    frame["version"].as_u64()
+                }
+                Some("ping") => {
+                    let pong = json!({"type": "pong"}).to_string();
+                    if ws.send(Message::Text(pong.into())).await.is_err() {
+                        return;
+                    }
+                    None
+                }
+                Some("pong") => None,
+                _ => {
+                    tally.unexpected.fetch_add(1, Ordering::Relaxed);
+                    None
+                }
+            };
+            // A patch or snapshot takes the subscriber to `version`: count
+            // it as the receipt of every write up to there it had not seen.
+            let Some(version) = version else { continue };
+            let index = version.saturating_sub(start_version + 1) as usize;
+            if version > start_version && index < tally.reached.len() {
+                tally.receipts.lock().await[index].push(received);
+                tally.reached[index].fetch_add(1, Ordering::Release);
+            }
+        }
+    }))
+}
+
+/// The `vexil` child process; killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    data_dir: PathBuf,
+}
+
+impl Server {
+    fn start(bin: Option<PathBuf>) -> anyhow::Result<Server> {
+        let bin = match bin {
+            Some(bin) => bin,
+            None => std::env::current_exe()?.with_file_name("vexil"),
+        };
+        anyhow::ensure!(
+            bin.exists(),
+            "{} not found: build it with `cargo build --release -p vexil-server --bin vexil`, or pass --server-bin",
+            bin.display()
+        );
+        let data_dir =
+            std::env::temp_dir().join(format!("vexil-load-killswitch-{}", std::process::id()));
+        let mut child = Command::new(&bin)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data_dir)
+            .env("VEXIL_ADMIN_USERNAME", ADMIN)
+            .env("VEXIL_ADMIN_PASSWORD", PASSWORD)
+            .env("VEXIL_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let Some(line) = lines.next() else {
+                anyhow::bail!("the server exited before it listened");
+            };
+            let line = line?;
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split('/').next().unwrap_or_default().to_string();
+            }
+        };
+        // Keep draining the server's log so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Ok(Server {
+            child,
+            addr,
+            data_dir,
+        })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+async fn login(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    let body: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": ADMIN, "password": PASSWORD}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(body["token"].as_str().unwrap_or_default().to_string())
+}
+
+/// Creates the flag and an SDK key for `production`; returns the key.
+async fn setup(http: &reqwest::Client, base: &str, admin: &str) -> anyhow::Result<String> {
+    http.post(format!("{base}/api/v1/projects/{PROJECT}/flags"))
+        .bearer_auth(admin)
+        .json(&json!({
+            "key": FLAG, "name": "Load stream", "kind": "boolean",
+            "variants": [{"key": "on", "value": true}, {"key": "off", "value": false}],
+        }))
+        .send()
+        .await?
+        .error_for_status()?;
+    let key: Value = http
+        .post(format!(
+            "{base}/api/v1/projects/{PROJECT}/environments/{ENVIRONMENT}/sdk-keys"
+        ))
+        .bearer_auth(admin)
+        .json(&json!({"name": "load-stream"}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(key["token"].as_str().unwrap_or_default().to_string())
+}
+
+/// The environment's version now, from the polling endpoint.
+async fn environment_version(
+    http: &reqwest::Client,
+    base: &str,
+    sdk_key: &str,
+) -> anyhow::Result<u64> {
+    let snapshot: Value = http
+        .get(format!("{base}/api/v1/snapshot"))
+        .bearer_auth(sdk_key)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    snapshot["version"]
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("no version in the snapshot"))
+}
