@@ -20,7 +20,8 @@
 //! - `concurrency`: concurrent writers keep versions contiguous.
 //! - `integrity`: what writes check inside their transaction (references
 //!   a config names, the last admin), and races against those checks.
-//! - `sqlite_file`: SQLite only: reopening a file, corrupt data.
+//! - `sqlite_file`: SQLite only: reopening a file, corrupt data, a crowd
+//!   of concurrent writers.
 //! - `kill_switches`: kill switches (audited, no version bump), their
 //!   transitions with the flag's config in one change, health events once.
 //! - `usage`: evaluation counts, last-evaluated times, stale flags.
@@ -158,6 +159,11 @@ scenarios!(
     kill_switches::health_events_are_stored_once,
     kill_switches::switches_go_with_their_flag,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_file_concurrent_creates_all_commit() {
+    sqlite_file::concurrent_creates_all_commit().await;
+}
 
 #[tokio::test]
 async fn sqlite_file_keeps_everything_across_reopening() {

@@ -2,9 +2,13 @@
 //! migrations in `migrations/sqlite`.
 //!
 //! Every write runs in one `BEGIN IMMEDIATE` transaction: it takes the
-//! database's write lock up front, so concurrent writers queue on
-//! `busy_timeout` instead of failing on a lock upgrade, and a version read
-//! inside the transaction cannot change before it commits. Reads that need
+//! database's write lock up front, so a version read inside the
+//! transaction cannot change before it commits, and no write fails on a
+//! lock upgrade. Writers of this process first queue, in order, on an
+//! async gate ([`WriteTx`]): SQLite's own `busy_timeout` waits by polling
+//! with growing sleeps, which under many concurrent writers let some wait
+//! past the timeout and fail with "database is locked"; the gate leaves
+//! `busy_timeout` only for another process on the same file. Reads that need
 //! several statements to agree (snapshots, pages with totals) run in one
 //! read transaction, which WAL gives a stable view.
 //!
@@ -34,12 +38,14 @@ mod usage;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use time::OffsetDateTime;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
 
 use super::configs::ConfigWrite;
@@ -57,13 +63,44 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections per file: readers run in parallel under WAL; writers queue.
 const MAX_CONNECTIONS: u32 = 8;
 
-/// A write transaction (`BEGIN IMMEDIATE`, see [`SqliteStore::begin_write`]).
-type WriteTx = Transaction<'static, Sqlite>;
+/// How long a writer waits for its turn at the gate before the write
+/// fails (a write stuck this long means the database is unusable).
+const GATE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A write transaction (`BEGIN IMMEDIATE`, see [`SqliteStore::begin_write`])
+/// holding this process's write gate until it commits or is dropped. It
+/// derefs to the connection, as `sqlx::Transaction` does.
+struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+    _turn: OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::SqliteConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
 
 /// The SQLite store. Cloning is cheap and shares the connection pool.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One writer at a time in this process, served in arrival order.
+    write_gate: Arc<Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -115,15 +152,23 @@ impl SqliteStore {
                 .await?
         };
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-        let store = SqliteStore { pool };
+        let store = SqliteStore {
+            pool,
+            write_gate: Arc::new(Mutex::new(())),
+        };
         store.bootstrap(OffsetDateTime::now_utc()).await?;
         Ok(store)
     }
 
-    /// Starts a write: `BEGIN IMMEDIATE` takes the write lock now, waiting
-    /// up to `busy_timeout` for another writer to finish.
+    /// Starts a write: waits for this process's earlier writers (in
+    /// order), then `BEGIN IMMEDIATE` takes the database's write lock,
+    /// waiting up to `busy_timeout` for another process's writer.
     async fn begin_write(&self) -> StoreResult<WriteTx> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        let turn = tokio::time::timeout(GATE_TIMEOUT, Arc::clone(&self.write_gate).lock_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx { tx, _turn: turn })
     }
 
     /// Closes every connection (tests reopen the file afterwards).
