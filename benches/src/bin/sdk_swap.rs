@@ -72,13 +72,17 @@ fn main() {
             per_sec: args.swaps_per_sec,
             snapshots: versions(&snapshot, 8),
         };
-        let (s, done) = run_round_swapping(&client, &keys, args.threads, round, swaps);
+        let installing = AtomicU64::new(0);
+        let (s, done) = run_round_swapping(&client, &keys, args.threads, round, swaps, &installing);
+        let install_ms = installing.load(Ordering::Relaxed) as f64 / 1e6;
         println!(
-            "round {}: quiet {:>12.0} evals/s   swapping {:>12.0} evals/s ({} swaps)",
+            "round {}: quiet {:>12.0} evals/s   swapping {:>12.0} evals/s ({} swaps, {:.2} ms each, {:.1} % of one core)",
             i + 1,
             q,
             s,
-            done
+            done,
+            install_ms / done.max(1) as f64,
+            install_ms / 10.0 / round.as_secs_f64()
         );
         quiet.push(q);
         swapping.push(s);
@@ -119,6 +123,7 @@ fn run_round_swapping(
     threads: usize,
     length: Duration,
     swaps: Swaps,
+    installing: &AtomicU64,
 ) -> (f64, u64) {
     let writer_client = client.clone();
     let writer = move |stop: &AtomicBool| -> u64 {
@@ -127,7 +132,9 @@ fn run_round_swapping(
         let mut done = 0u64;
         while !stop.load(Ordering::Relaxed) {
             let i = done as usize % swaps.snapshots.len();
+            let began = Instant::now();
             writer_client.install(&swaps.snapshots[i]);
+            installing.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
             done += 1;
             // Pace to the schedule, not to the previous install, so a slow
             // install does not lower the rate.
