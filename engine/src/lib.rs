@@ -28,6 +28,8 @@
 //!   fallback.
 //! - `shared`: what one compile shares across flags: patterns, the
 //!   attribute cache slots and the clause memo slots.
+//! - `changes`: [`changed_flags`], which flags may evaluate differently
+//!   between two snapshots (the SDKs' change events).
 //! - `compile`: building a [`CompiledSnapshot`] from a snapshot: flags,
 //!   segments, serves, prerequisite graph checks; and, apart from everything
 //!   evaluation reads, the rules' clauses as written, for explain.
@@ -47,6 +49,7 @@
 
 mod attribute;
 pub mod bucket;
+mod changes;
 mod compile;
 mod evaluate;
 mod evaluation;
@@ -57,6 +60,7 @@ mod pattern;
 mod shared;
 mod version;
 
+pub use changes::changed_flags;
 pub use compile::{CompileError, CompiledSnapshot};
 pub use evaluation::Evaluation;
 pub use explain::{

@@ -43,7 +43,8 @@
 //! - `state`: what handles and background tasks share: the installed
 //!   snapshot (compiled, with its usage counters), the [`ProviderState`],
 //!   change subscribers.
-//! - `changes`: [`ChangeEvent`] and which flags differ between two snapshots.
+//! - `changes`: [`ChangeEvent`] (which flags differ between two snapshots
+//!   is `vexil_engine::changed_flags`).
 //! - `stream`: the one reconnect loop: connect (bearer key, rustls), run a
 //!   session, back off or honour `goodbye`, stop on 4401/4403.
 //! - `session`: one WebSocket session: hello with `since_version`, snapshots,

@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use tokio::sync::{broadcast, watch};
-use vexil_engine::CompiledSnapshot;
+use vexil_engine::{CompiledSnapshot, changed_flags};
 use vexil_proto::Snapshot;
 
-use crate::changes::{ChangeEvent, changed_flags};
+use crate::changes::ChangeEvent;
 use crate::usage::{CounterTable, UsageLedger};
 
 /// Where a client stands, with OpenFeature/flagd's names.

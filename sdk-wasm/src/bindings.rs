@@ -9,7 +9,6 @@ use vexil_engine::CompiledSnapshot;
 use vexil_proto::{Context, Snapshot, SnapshotFlag};
 use wasm_bindgen::prelude::*;
 
-use crate::changes;
 use crate::evaluate::{self, WasmError};
 
 /// A compiled snapshot of one environment's flags, ready to evaluate.
@@ -72,7 +71,7 @@ impl VexilSnapshot {
         let before = self.source.clone();
         self.compiled = evaluate::apply_patch(&mut self.source, patch_json).map_err(js_error)?;
         self.variants = variant_keys(&self.source, &self.compiled);
-        Ok(changes::changed_flags(&before, &self.source))
+        Ok(vexil_engine::changed_flags(&before, &self.source))
     }
 
     /// The keys of the flags whose evaluation may differ between `previous`
@@ -80,7 +79,7 @@ impl VexilSnapshot {
     /// changed segment, and their dependents through prerequisites. Sorted.
     #[wasm_bindgen(js_name = changedSince)]
     pub fn changed_since(&self, previous: &VexilSnapshot) -> Vec<String> {
-        changes::changed_flags(&previous.source, &self.source)
+        vexil_engine::changed_flags(&previous.source, &self.source)
     }
 
     /// Evaluates one flag for a context (`{key, kind?, attributes?}` JSON)

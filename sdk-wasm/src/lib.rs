@@ -25,8 +25,6 @@
 //! - `evaluate`: the host-independent part: parse snapshots and patches,
 //!   apply patches, evaluate through `vexil-engine`, JSON out, with a typed
 //!   [`WasmError`]. Tested natively.
-//! - `changes`: which flags a new snapshot or patch may change, for the
-//!   client's change events.
 //! - `bindings`: the wasm-bindgen surface ([`VexilSnapshot`],
 //!   [`VexilContext`]) over `evaluate`, turning errors into `VexilError`s.
 //!   Tested under Node with wasm-bindgen-test (`tests/node.rs`,
@@ -35,7 +33,6 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod bindings;
-mod changes;
 mod evaluate;
 
 pub use bindings::{VexilContext, VexilSnapshot};

@@ -1,6 +1,6 @@
-//! What changed between two snapshots, for the JavaScript client's change
-//! events. The same rule as `vexil-sdk`'s `changes.rs` (a copy: the two
-//! should move into `vexil-engine` together, see docs/decisions.md).
+//! Which flags may evaluate differently after a snapshot changes: the rule
+//! both SDKs use for their change events (the Rust SDK's `on_change`, the
+//! JavaScript client's `change` events), kept here so they cannot drift.
 
 use std::collections::{HashMap, HashSet};
 
@@ -66,4 +66,63 @@ fn uses_any_segment(flag: &SnapshotFlag, segments: &HashSet<&str>) -> bool {
             .filter(|clause| clause.op == Operator::InSegment)
             .flat_map(|clause| &clause.values)
             .any(|value| matches!(value, Scalar::String(key) if segments.contains(key.as_str())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vexil_proto::{Clause, FlagConfig, Prerequisite, Rule, Segment, Serve};
+
+    fn flag(key: &str) -> SnapshotFlag {
+        SnapshotFlag::boolean(key, FlagConfig::new("off", Serve::Variant("on".into())))
+    }
+
+    #[test]
+    fn segment_and_prerequisite_changes_reach_the_flags_that_use_them() {
+        let mut uses_segment = flag("uses-segment");
+        uses_segment.config.rules.push(Rule {
+            id: "beta".into(),
+            description: String::new(),
+            clauses: vec![
+                serde_json::from_value::<Clause>(serde_json::json!({
+                    "attribute": "key", "op": "in_segment", "values": ["beta"]
+                }))
+                .unwrap(),
+            ],
+            serve: Serve::Variant("on".into()),
+        });
+        let mut dependent = flag("dependent");
+        dependent.config.prerequisites.push(Prerequisite {
+            flag: "uses-segment".into(),
+            variant: "on".into(),
+        });
+        let segment = |included: &[&str]| -> Segment {
+            serde_json::from_value(serde_json::json!({
+                "key": "beta", "name": "Beta", "included": included
+            }))
+            .unwrap()
+        };
+        let old = Snapshot {
+            environment: "e".into(),
+            version: 1,
+            flags: vec![
+                uses_segment.clone(),
+                dependent.clone(),
+                flag("other"),
+                flag("gone"),
+            ],
+            segments: vec![segment(&["a"])],
+        };
+        let new = Snapshot {
+            version: 2,
+            flags: vec![uses_segment, dependent, flag("other"), flag("added")],
+            segments: vec![segment(&["a", "b"])],
+            ..old.clone()
+        };
+        assert_eq!(
+            changed_flags(&old, &new),
+            ["added", "dependent", "gone", "uses-segment"]
+        );
+        assert!(changed_flags(&new, &new).is_empty());
+    }
 }
