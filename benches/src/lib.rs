@@ -17,9 +17,12 @@
 //! - `shapes`: one builder per benchmarked flag shape (boolean without rules,
 //!   five rules of three clauses ending in a rollout, a long `in` list, a
 //!   segment match), the segment it uses, and a small snapshot of all of them.
+//! - `harness`: what the load harnesses share: the `vexil` binary as a
+//!   child process, login, a flag and SDK key, CPU and memory readings.
 //! - `mix`: snapshots of any size that cycle through the shapes in a fixed
 //!   proportion, for evaluate-all and compile benchmarks.
 
 pub mod contexts;
+pub mod harness;
 pub mod mix;
 pub mod shapes;

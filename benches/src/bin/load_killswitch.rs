@@ -21,9 +21,7 @@
 //! The server and the subscribers share the machine (2 cores here). The
 //! file-descriptor limit must allow the subscribers (`ulimit -n`).
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -36,12 +34,7 @@ use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-
-const PROJECT: &str = "default";
-const ENVIRONMENT: &str = "production";
-const FLAG: &str = "load-stream";
-const ADMIN: &str = "bench-admin";
-const PASSWORD: &str = "bench-password-for-load";
+use vexil_benches::harness::*;
 
 /// Measures the time from an Alertmanager POST to every SDK stream seeing
 /// the flag off.
@@ -81,7 +74,7 @@ struct Tally {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let server = Server::start(args.server_bin.clone())?;
+    let server = Server::start(args.server_bin.clone(), "load-killswitch")?;
     let base_url = format!("http://{}", server.addr);
     let http = reqwest::Client::new();
     let admin = login(&http, &base_url).await?;
@@ -285,17 +278,6 @@ async fn post_alerts(
         .collect())
 }
 
-fn print_ms(indent: &str, h: &Histogram<u64>) {
-    let ms = |v: u64| v as f64 / 1e6;
-    println!(
-        "{indent}p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        ms(h.value_at_quantile(0.5)),
-        ms(h.value_at_quantile(0.9)),
-        ms(h.value_at_quantile(0.99)),
-        ms(h.max())
-    );
-}
-
 /// Opens one stream, waits for its snapshot, and leaves a task reading it.
 async fn subscribe(
     url: String,
@@ -360,119 +342,4 @@ async fn subscribe(
             }
         }
     }))
-}
-
-/// The `vexil` child process; killed when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-    data_dir: PathBuf,
-}
-
-impl Server {
-    fn start(bin: Option<PathBuf>) -> anyhow::Result<Server> {
-        let bin = match bin {
-            Some(bin) => bin,
-            None => std::env::current_exe()?.with_file_name("vexil"),
-        };
-        anyhow::ensure!(
-            bin.exists(),
-            "{} not found: build it with `cargo build --release -p vexil-server --bin vexil`, or pass --server-bin",
-            bin.display()
-        );
-        let data_dir =
-            std::env::temp_dir().join(format!("vexil-load-killswitch-{}", std::process::id()));
-        let mut child = Command::new(&bin)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data_dir)
-            .env("VEXIL_ADMIN_USERNAME", ADMIN)
-            .env("VEXIL_ADMIN_PASSWORD", PASSWORD)
-            .env("VEXIL_LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = loop {
-            let Some(line) = lines.next() else {
-                anyhow::bail!("the server exited before it listened");
-            };
-            let line = line?;
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split('/').next().unwrap_or_default().to_string();
-            }
-        };
-        // Keep draining the server's log so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Ok(Server {
-            child,
-            addr,
-            data_dir,
-        })
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-    }
-}
-
-async fn login(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
-    let body: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": ADMIN, "password": PASSWORD}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(body["token"].as_str().unwrap_or_default().to_string())
-}
-
-/// Creates the flag and an SDK key for `production`; returns the key.
-async fn setup(http: &reqwest::Client, base: &str, admin: &str) -> anyhow::Result<String> {
-    http.post(format!("{base}/api/v1/projects/{PROJECT}/flags"))
-        .bearer_auth(admin)
-        .json(&json!({
-            "key": FLAG, "name": "Load stream", "kind": "boolean",
-            "variants": [{"key": "on", "value": true}, {"key": "off", "value": false}],
-        }))
-        .send()
-        .await?
-        .error_for_status()?;
-    let key: Value = http
-        .post(format!(
-            "{base}/api/v1/projects/{PROJECT}/environments/{ENVIRONMENT}/sdk-keys"
-        ))
-        .bearer_auth(admin)
-        .json(&json!({"name": "load-stream"}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(key["token"].as_str().unwrap_or_default().to_string())
-}
-
-/// The environment's version now, from the polling endpoint.
-async fn environment_version(
-    http: &reqwest::Client,
-    base: &str,
-    sdk_key: &str,
-) -> anyhow::Result<u64> {
-    let snapshot: Value = http
-        .get(format!("{base}/api/v1/snapshot"))
-        .bearer_auth(sdk_key)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    snapshot["version"]
-        .as_u64()
-        .ok_or_else(|| anyhow::anyhow!("no version in the snapshot"))
 }
