@@ -31,18 +31,14 @@
 //! The file-descriptor limit must allow the subscribers (`ulimit -n`).
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use futures_util::{SinkExt, StreamExt, stream};
+use futures_util::{StreamExt, stream};
 use hdrhistogram::Histogram;
-use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use serde_json::json;
 use vexil_benches::harness::*;
 
 /// Measures stream propagation latency, fan-out and memory per connection.
@@ -68,19 +64,6 @@ struct Args {
     /// `cargo build --release -p vexil-server` leaves it).
     #[arg(long)]
     server_bin: Option<PathBuf>,
-}
-
-/// What every subscriber shares with the harness.
-#[derive(Default)]
-struct Tally {
-    /// Per write (by version): receipt times, nanoseconds after `base`.
-    receipts: Mutex<Vec<Vec<u64>>>,
-    /// Subscribers holding each version so far: index = version - first.
-    reached: Vec<AtomicUsize>,
-    /// Snapshots received after the first one, by all subscribers.
-    extra_snapshots: AtomicU64,
-    /// Frames that were not snapshot, patch, ping or pong.
-    unexpected: AtomicU64,
 }
 
 #[tokio::main]
@@ -112,6 +95,7 @@ async fn main() -> anyhow::Result<()> {
     let tasks: Vec<_> = stream::iter(0..args.subscribers)
         .map(|_| {
             subscribe(
+                "load-stream",
                 url.clone(),
                 sdk_key.clone(),
                 start_version,
@@ -201,77 +185,6 @@ async fn main() -> anyhow::Result<()> {
     }
     drop(server);
     Ok(())
-}
-
-/// Opens one stream, waits for its snapshot, and leaves a task reading it.
-async fn subscribe(
-    url: String,
-    sdk_key: String,
-    start_version: u64,
-    tally: Arc<Tally>,
-    base: Instant,
-) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let mut request = url.into_client_request()?;
-    request.headers_mut().insert(
-        "authorization",
-        HeaderValue::from_str(&format!("Bearer {sdk_key}"))?,
-    );
-    // Small buffers, as the server's, so 10 000 clients fit in memory.
-    let config = WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(0);
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async_with_config(request, Some(config), false).await?;
-    let hello = json!({"type": "hello", "sdk": "load-stream", "sdk_version": "0"});
-    ws.send(Message::Text(hello.to_string().into())).await?;
-    let first = ws
-        .next()
-        .await
-        .ok_or_else(|| anyhow::anyhow!("stream closed before its snapshot"))??;
-    let frame: Value = serde_json::from_str(first.to_text()?)?;
-    anyhow::ensure!(
-        frame["type"] == "snapshot",
-        "expected a snapshot, got {frame}"
-    );
-    Ok(tokio::spawn(async move {
-        while let Some(Ok(message)) = ws.next().await {
-            let Message::Text(text) = message else {
-                continue;
-            };
-            let received = base.elapsed().as_nanos() as u64;
-            let Ok(frame) = serde_json::from_str::<Value>(&text) else {
-                tally.unexpected.fetch_add(1, Ordering::Relaxed);
-                continue;
-            };
-            let version = match frame["type"].as_str() {
-                Some("patch") => frame["to_version"].as_u64(),
-                Some("snapshot") => {
-                    tally.extra_snapshots.fetch_add(1, Ordering::Relaxed);
-                    frame["version"].as_u64()
-                }
-                Some("ping") => {
-                    let pong = json!({"type": "pong"}).to_string();
-                    if ws.send(Message::Text(pong.into())).await.is_err() {
-                        return;
-                    }
-                    None
-                }
-                Some("pong") => None,
-                _ => {
-                    tally.unexpected.fetch_add(1, Ordering::Relaxed);
-                    None
-                }
-            };
-            // A patch or snapshot takes the subscriber to `version`: count
-            // it as the receipt of every write up to there it had not seen.
-            let Some(version) = version else { continue };
-            let index = version.saturating_sub(start_version + 1) as usize;
-            if version > start_version && index < tally.reached.len() {
-                lock(&tally.receipts)[index].push(received);
-                tally.reached[index].fetch_add(1, Ordering::Release);
-            }
-        }
-    }))
 }
 
 async fn toggle(
