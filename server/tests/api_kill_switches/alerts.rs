@@ -15,10 +15,7 @@ use crate::support::*;
 async fn a_firing_group_disables_the_flag_once() {
     let server = server().await;
     let token = integration_token(&server).await;
-    let id = create_switch(&server, &alert_switch("manual")).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create_switch_id(&server, &alert_switch("manual")).await;
     let version = production_version(&server).await;
 
     let (status, body) = post(&server, ALERTS, &token, &firing()).await;
@@ -105,10 +102,7 @@ async fn a_firing_group_disables_the_flag_once() {
 async fn resolved_leaves_a_manual_switch_off_until_a_person_acts() {
     let server = server().await;
     let token = integration_token(&server).await;
-    let id = create_switch(&server, &alert_switch("manual")).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create_switch_id(&server, &alert_switch("manual")).await;
     post(&server, ALERTS, &token, &firing()).await;
     let version = production_version(&server).await;
 
@@ -164,10 +158,7 @@ async fn resolved_leaves_a_manual_switch_off_until_a_person_acts() {
 async fn on_resolve_restores_once_every_alert_resolved() {
     let server = server().await;
     let token = integration_token(&server).await;
-    let id = create_switch(&server, &alert_switch("on_resolve")).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create_switch_id(&server, &alert_switch("on_resolve")).await;
     post(&server, ALERTS, &token, &firing()).await;
     let version = production_version(&server).await;
 
@@ -205,10 +196,7 @@ async fn on_resolve_restores_once_every_alert_resolved() {
 async fn on_resolve_keeps_a_persons_edit_made_after_the_trip() {
     let server = server().await;
     let token = integration_token(&server).await;
-    let id = create_switch(&server, &alert_switch("on_resolve")).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create_switch_id(&server, &alert_switch("on_resolve")).await;
     post(&server, ALERTS, &token, &firing()).await;
     let edited = crate::api_support::serving("off", "off");
     crate::api_support::put_config(&server, "checkout", "production", &edited).await;
@@ -239,10 +227,7 @@ async fn unmatched_alerts_change_nothing() {
     let mut body = alert_switch("manual");
     body["trigger"]["alert"]["matchers"][1] =
         json!({"label": "region", "op": "!~", "value": "eu-.*|us-.*"});
-    let id = create_switch(&server, &body).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create_switch_id(&server, &body).await;
     let version = production_version(&server).await;
     let log_len = changes(&server).await.len();
     let (status, body) = post(&server, ALERTS, &token, &firing()).await;

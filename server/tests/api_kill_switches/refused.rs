@@ -43,10 +43,7 @@ fn with(mut payload: Value, pointer: &str, value: Value) -> Value {
 async fn malformed_and_partial_payloads() {
     let server = server().await;
     let token = integration_token(&server).await;
-    let id = create_switch(&server, &alert_switch("manual")).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create_switch_id(&server, &alert_switch("manual")).await;
     let version = production_version(&server).await;
     let cases = [
         (without(firing(), "/alerts"), "", "missing field `alerts`"),
@@ -128,10 +125,7 @@ async fn malformed_and_partial_payloads() {
 async fn deploys_are_strict() {
     let server = server().await;
     let token = integration_token(&server).await;
-    let id = create_switch(&server, &alert_switch("manual")).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create_switch_id(&server, &alert_switch("manual")).await;
     let version = production_version(&server).await;
     let good = json!({"service": "checkout-api", "version": "1", "environment": "production", "status": "failed"});
     let cases = [
@@ -180,10 +174,7 @@ async fn deploys_are_strict() {
 async fn only_integration_tokens_post_events_and_they_do_nothing_else() {
     let server = server().await;
     let integration = integration_token(&server).await;
-    let id = create_switch(&server, &alert_switch("manual")).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create_switch_id(&server, &alert_switch("manual")).await;
     let version = production_version(&server).await;
     let deploy = json!({"service": "checkout-api", "version": "1", "environment": "production", "status": "failed"});
 

@@ -89,6 +89,15 @@ pub async fn create_switch(server: &TestServer, body: &Value) -> Value {
     created
 }
 
+/// Creates a switch as the admin and returns its id.
+pub async fn create_switch_id(server: &TestServer, body: &Value) -> String {
+    let created = create_switch(server, body).await;
+    created["id"]
+        .as_str()
+        .expect("a created switch has an id")
+        .to_owned()
+}
+
 pub async fn switch(server: &TestServer, id: &str) -> Value {
     let (status, body, _) = get(server, &format!("{}/{id}", switches_path())).await;
     assert_eq!(status, 200, "{body}");
