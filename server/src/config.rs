@@ -23,6 +23,9 @@ pub struct Cli {
 
 /// The `vexil` subcommands.
 #[derive(Debug, Subcommand)]
+// Parsed once at start-up and moved into its runner: the size of `Serve`
+// costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the control plane: REST API, UI, SDK streams.
     Serve(ServeConfig),
@@ -111,6 +114,10 @@ pub struct ServeConfig {
     /// tests set them.
     #[arg(skip)]
     pub stream: crate::stream::StreamConfig,
+    /// The rollout advancer's tick and clock: not on the command line;
+    /// tests set them.
+    #[arg(skip)]
+    pub rollout: crate::rollout::RolloutConfig,
 }
 
 impl ServeConfig {
@@ -128,6 +135,7 @@ impl ServeConfig {
             poll_interval_ms: 3000,
             usage_flush_interval_ms: 5000,
             stream: crate::stream::StreamConfig::default(),
+            rollout: crate::rollout::RolloutConfig::default(),
         }
     }
 

@@ -3,7 +3,7 @@
 //! Configuration, storage, the REST API, accounts, SDK streams (with the
 //! Redis doorbell between replicas), probes, metrics, graceful shutdown,
 //! and [`launch`], which tests call to start a real server on
-//! `127.0.0.1:0`. Kill switches arrive with their issue (see DESIGN.md).
+//! `127.0.0.1:0`.
 //!
 //! # Layout
 //! - `accounts`: admin accounts made outside the API (`vexil admin create`,
@@ -21,6 +21,7 @@
 //!   tripping a switch as a normal change of its flag.
 //! - `metrics`: Prometheus `/metrics` and the middleware that counts and
 //!   times requests by route.
+//! - `rollout`: guarded rollout plans and the task that advances them.
 //! - `shutdown`: SIGINT/SIGTERM as a future.
 //! - `snapshots`: [`snapshots::SnapshotCache`], the replica's compiled
 //!   snapshots per environment (what evaluation reads), kept fresh by
@@ -49,6 +50,7 @@ pub mod error;
 mod health;
 pub mod killswitch;
 pub mod metrics;
+pub mod rollout;
 pub mod shutdown;
 pub mod snapshots;
 pub mod state;
@@ -133,12 +135,13 @@ pub async fn launch(
         config.admin_password.as_ref().map(config::Secret::expose),
     )
     .await?;
-    let state = AppState::with_streams(
+    let mut state = AppState::with_streams(
         std::sync::Arc::clone(&store),
         auth::AuthState::new(keys, store, clock),
         config.stream.clone(),
         doorbell,
     );
+    state.rollouts = config.rollout.clone();
     let readiness = state.readiness.clone();
     let (stop_poller, poller_stopped) = tokio::sync::oneshot::channel::<()>();
     let snapshots = state.snapshots.clone();
@@ -169,6 +172,17 @@ pub async fn launch(
             })
             .await;
     });
+    let (stop_rollouts, rollouts_stopped) = tokio::sync::oneshot::channel::<()>();
+    let rollouts = tokio::spawn(rollout::advance::run(
+        std::sync::Arc::clone(&state.store),
+        std::sync::Arc::clone(&config.rollout.clock),
+        config.rollout.tick,
+        state.snapshots.clone(),
+        state.streams.clone(),
+        async {
+            let _ = rollouts_stopped.await;
+        },
+    ));
     let streams = state.streams.clone();
     let app = app(state);
 
@@ -183,6 +197,8 @@ pub async fn launch(
             streams.shutdown().await;
         })
         .await;
+    let _ = stop_rollouts.send(());
+    let _ = rollouts.await;
     let _ = stop_poller.send(());
     let _ = poller.await;
     // After the last request finished: the final flush stores every
@@ -215,6 +231,7 @@ pub fn app(state: AppState) -> Router {
         api::ofrep::Doc::openapi(),
         api::usage::Doc::openapi(),
         api::kill_switches::Doc::openapi(),
+        api::rollout_plans::Doc::openapi(),
         api::health_events::Doc::openapi(),
         api::timeline::Doc::openapi(),
         stream::Doc::openapi(),
@@ -231,6 +248,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::users::router())
         .merge(api::account::router())
         .merge(api::kill_switches::router())
+        .merge(api::rollout_plans::router())
         .merge(api::health_events::router())
         .merge(api::timeline::router())
         .merge(api::tokens::router())

@@ -9,6 +9,7 @@ use axum::extract::FromRef;
 
 use crate::auth::AuthState;
 use crate::metrics::Metrics;
+use crate::rollout::RolloutConfig;
 use crate::snapshots::SnapshotCache;
 use crate::store::Store;
 use crate::stream::{Doorbell, StreamConfig, Streams};
@@ -34,6 +35,9 @@ pub struct AppState {
     /// The SDK streams: feeds per environment, kept up to date after
     /// commits, doorbell notices and polls.
     pub streams: Streams,
+    /// The rollout advancer's clock and tick; plan writes read the same
+    /// clock, so a stage's hold counts in one time.
+    pub rollouts: RolloutConfig,
 }
 
 impl AppState {
@@ -59,6 +63,7 @@ impl AppState {
             snapshots,
             store,
             auth,
+            rollouts: RolloutConfig::default(),
         }
     }
 }
@@ -119,5 +124,11 @@ impl FromRef<AppState> for UsageBuffer {
 impl FromRef<AppState> for Streams {
     fn from_ref(state: &AppState) -> Self {
         state.streams.clone()
+    }
+}
+
+impl FromRef<AppState> for RolloutConfig {
+    fn from_ref(state: &AppState) -> Self {
+        state.rollouts.clone()
     }
 }

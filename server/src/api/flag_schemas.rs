@@ -346,6 +346,7 @@ pub enum ResourceKindSchema {
     User,
     Token,
     KillSwitch,
+    RolloutPlan,
 }
 
 /// What a change did.

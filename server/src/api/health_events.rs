@@ -25,6 +25,7 @@ use crate::auth::{AuthState, IntegrationToken};
 use crate::killswitch::alertmanager::{Alert, AlertStatus, Webhook};
 use crate::killswitch::deploy::{DeployEvent, DeployHealth, DeployStatus};
 use crate::killswitch::tripping::{self, Effect, Matched};
+use crate::rollout;
 use crate::snapshots::SnapshotCache;
 use crate::store::{HealthEvent, HealthEventKind, Store};
 use crate::stream::Streams;
@@ -33,7 +34,7 @@ use crate::stream::Streams;
 #[derive(Debug, OpenApi)]
 #[openapi(
     paths(alertmanager, deploy),
-    components(schemas(Webhook, Alert, AlertStatus, DeployEvent, DeployHealth, DeployStatus, Accepted)),
+    components(schemas(Webhook, Alert, AlertStatus, DeployEvent, DeployHealth, DeployStatus, Accepted, Paused)),
     tags((name = "health-events", description = "Alerts and deploys (integration tokens)"))
 )]
 pub struct Doc;
@@ -61,6 +62,27 @@ pub struct Accepted {
     pub duplicates: usize,
     /// The switches the new events matched, and what happened to each.
     pub matched: Vec<Matched>,
+    /// Rollout plans an alert guard paused (their exposure rolled back).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paused: Vec<Paused>,
+}
+
+/// A rollout plan a guard paused.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paused {
+    pub project: String,
+    pub flag: String,
+    pub environment: String,
+}
+
+impl From<&rollout::moves::Moved> for Paused {
+    fn from(m: &rollout::moves::Moved) -> Self {
+        Paused {
+            project: m.project.clone(),
+            flag: m.flag.clone(),
+            environment: m.environment.clone(),
+        }
+    }
 }
 
 /// Receives an Alertmanager notification.
@@ -97,6 +119,7 @@ async fn alertmanager(
         received: 0,
         duplicates: 0,
         matched: Vec::new(),
+        paused: Vec::new(),
     };
     for alert in &webhook.alerts {
         let event = HealthEvent {
@@ -115,6 +138,11 @@ async fn alertmanager(
         accepted.received += 1;
         let matched = tripping::on_alert(&*store, &switches, alert, now).await?;
         accepted.matched.extend(matched);
+        let moved = rollout::guards::on_alert(&*store, alert, now).await?;
+        accepted
+            .paused
+            .extend(moved.iter().filter(|m| m.config_changed).map(Paused::from));
+        rollout::advance::refresh(&snapshots, &streams, &moved);
     }
     refresh(&snapshots, &streams, &accepted.matched);
     Ok((StatusCode::ACCEPTED, axum::Json(accepted)))
@@ -181,6 +209,7 @@ async fn deploy(
         received: 0,
         duplicates: 0,
         matched: Vec::new(),
+        paused: Vec::new(),
     };
     if store.record_health_event(&stored).await? {
         accepted.received = 1;

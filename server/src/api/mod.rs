@@ -28,6 +28,8 @@
 //! - `sdk_keys`: `/api/v1/projects/{p}/environments/{e}/sdk-keys[/{id}]`.
 //! - `kill_switches`: `/api/v1/projects/{p}/kill-switches[/{id}]` and
 //!   `…/{id}/reset`.
+//! - `rollout_plans`: `…/flags/{f}/environments/{e}/rollout-plan` (with
+//!   `…/pause`, `…/resume`, `…/abort`) and `/api/v1/projects/{p}/rollout-plans`.
 //! - `health_events`: `POST /api/v1/integrations/alertmanager` and
 //!   `POST /api/v1/deploys` (integration tokens).
 //! - `timeline`: `GET /api/v1/projects/{p}/timeline`, deploys, trips and
@@ -57,6 +59,7 @@ pub mod paging;
 pub mod projects;
 pub mod query;
 pub mod resource;
+pub mod rollout_plans;
 pub mod sdk_keys;
 pub mod segments;
 pub mod timeline;

@@ -391,6 +391,43 @@ impl Store for FakeStore {
     ) -> StoreResult<crate::killswitch::KillSwitchRecord> {
         unimplemented!()
     }
+    async fn list_rollout_plans(
+        &self,
+        _: Option<&str>,
+    ) -> StoreResult<Vec<crate::rollout::RolloutPlanRecord>> {
+        unimplemented!()
+    }
+    async fn get_rollout_plan(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+    ) -> StoreResult<crate::rollout::RolloutPlanRecord> {
+        unimplemented!()
+    }
+    async fn put_rollout_plan(
+        &self,
+        _: &crate::store::PlanPut<'_>,
+        _: &WriteMeta,
+    ) -> StoreResult<(crate::rollout::RolloutPlanRecord, bool)> {
+        unimplemented!()
+    }
+    async fn transition_rollout_plan(
+        &self,
+        _: &crate::store::PlanTransition<'_>,
+        _: &WriteMeta,
+    ) -> StoreResult<crate::rollout::RolloutPlanRecord> {
+        unimplemented!()
+    }
+    async fn delete_rollout_plan(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: &WriteMeta,
+    ) -> StoreResult<()> {
+        unimplemented!()
+    }
     async fn record_health_event(&self, _: &crate::store::HealthEvent) -> StoreResult<bool> {
         unimplemented!()
     }

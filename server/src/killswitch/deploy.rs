@@ -82,7 +82,7 @@ impl DeployEvent {
     }
 }
 
-pub(super) fn problem(path: &str, text: impl Into<String>) -> vexil_proto::Problem {
+pub(crate) fn problem(path: &str, text: impl Into<String>) -> vexil_proto::Problem {
     vexil_proto::Problem {
         path: path.to_owned(),
         problem: text.into(),

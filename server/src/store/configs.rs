@@ -1,9 +1,11 @@
 //! What a flag's configs become, the same on every backend: the configs a
-//! new flag starts with, and the two config writes (replace, toggle).
+//! new flag starts with, and the config writes (replace, toggle, a rollout
+//! plan's exposure).
 
 use vexil_proto::{Flag, FlagConfig};
 
 use super::{ChangeAction, default_config};
+use crate::rollout::Exposure;
 
 /// The config a new flag starts with in `environment`: the last one given
 /// for it in `given`, else [`default_config`]; at version 1 either way.
@@ -21,21 +23,21 @@ pub(super) fn initial_config(
     }
 }
 
-/// What a config write does: replace the config, or flip `enabled` only.
+/// What a config write does: replace the config, flip `enabled` only, or
+/// serve a rollout plan's exposure on top of the current config.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum ConfigWrite<'a> {
     Put(&'a FlagConfig),
     Enabled(bool),
+    Exposure(&'a Exposure),
 }
 
-impl<'a> ConfigWrite<'a> {
-    /// The config a `Put` replaces the current one with: what the write
-    /// must check against the environment. A toggle names nothing new.
-    pub(super) fn replacement(self) -> Option<&'a FlagConfig> {
-        match self {
-            ConfigWrite::Put(config) => Some(config),
-            ConfigWrite::Enabled(_) => None,
-        }
+impl ConfigWrite<'_> {
+    /// Whether the config after the write may name something new
+    /// (variants, segments, flags) that the write must check against the
+    /// environment. A toggle names nothing new.
+    pub(super) fn names_anything(self) -> bool {
+        !matches!(self, ConfigWrite::Enabled(_))
     }
 
     /// The config after the write, at the version after `before`'s, and
@@ -50,6 +52,7 @@ impl<'a> ConfigWrite<'a> {
                 },
                 ChangeAction::Toggled,
             ),
+            ConfigWrite::Exposure(exposure) => (exposure.apply(before), ChangeAction::Updated),
         };
         let after = FlagConfig {
             version: before.version + 1,

@@ -18,6 +18,8 @@
 //! - kill switches (create, update, delete, and transitions that leave the
 //!   flag alone): none; a transition that writes the flag's config: that
 //!   config's environment.
+//! - rollout plans: like kill switches; a plan's `PUT`, and each move that
+//!   changes its exposure, write the flag's config: that environment.
 //!
 //! # Layout
 //! - `model`: the records, filters and change-log types.
@@ -35,6 +37,8 @@
 //!   config writes (replace, toggle) make of the current one.
 //! - `health`: kill switches (spec and state) and the health events
 //!   received (alerts, deploys), each stored once under its key.
+//! - `rollout`: rollout plans (one per flag and environment), and the
+//!   writes that move them with their exposure in the flag's config.
 //! - `bootstrap`: the `default` project a fresh install starts with.
 //! - `usage`: evaluation counts per flag, environment, variant and hour,
 //!   and last-evaluated times (telemetry: recorded without a change).
@@ -52,6 +56,7 @@ mod health;
 mod model;
 pub mod postgres;
 mod records;
+mod rollout;
 pub mod sqlite;
 mod usage;
 
@@ -60,9 +65,11 @@ use time::OffsetDateTime;
 use vexil_proto::{Environment, Flag, FlagConfig, Problem, Project, Segment, Snapshot};
 
 use crate::killswitch::{KillSwitch, KillSwitchRecord};
+use crate::rollout::RolloutPlanRecord;
 
 pub use health::{HealthEvent, HealthEventFilter, HealthEventKind, SwitchTransition};
 pub use model::*;
+pub use rollout::{PlanPut, PlanTransition};
 pub use usage::{LastEvaluated, UsageBucket, UsageIncrement, hour_of};
 
 /// Why a store operation failed. The API maps each to a status code.
@@ -377,6 +384,43 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         transition: &SwitchTransition<'_>,
         meta: &WriteMeta,
     ) -> StoreResult<KillSwitchRecord>;
+
+    // ---- rollout plans (one per flag and environment) ----
+    /// Every plan of `project`, or of every project (`None`: what the
+    /// advancer walks), ordered by project, flag and environment.
+    async fn list_rollout_plans(
+        &self,
+        project: Option<&str>,
+    ) -> StoreResult<Vec<RolloutPlanRecord>>;
+    async fn get_rollout_plan(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+    ) -> StoreResult<RolloutPlanRecord>;
+    /// Creates the plan (version 1) or replaces it (starting over), with
+    /// its exposure written into the flag's config as one change; whether
+    /// it was created.
+    async fn put_rollout_plan(
+        &self,
+        put: &PlanPut<'_>,
+        meta: &WriteMeta,
+    ) -> StoreResult<(RolloutPlanRecord, bool)>;
+    /// Moves a plan to `transition.state` if it is still at
+    /// `transition.plan_version` (else `Conflict`).
+    async fn transition_rollout_plan(
+        &self,
+        transition: &PlanTransition<'_>,
+        meta: &WriteMeta,
+    ) -> StoreResult<RolloutPlanRecord>;
+    /// Removes the plan; the flag's config stays as it is.
+    async fn delete_rollout_plan(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+        meta: &WriteMeta,
+    ) -> StoreResult<()>;
 
     // ---- health events (received, not changes) ----
     /// Stores `event` unless one with its key is stored; whether it was new.

@@ -141,6 +141,7 @@ pub enum ResourceKind {
     User,
     Token,
     KillSwitch,
+    RolloutPlan,
 }
 
 impl ResourceKind {
@@ -154,6 +155,7 @@ impl ResourceKind {
             ResourceKind::User => "user",
             ResourceKind::Token => "token",
             ResourceKind::KillSwitch => "kill_switch",
+            ResourceKind::RolloutPlan => "rollout_plan",
         }
     }
 }

@@ -216,7 +216,8 @@ fn _lists_are_exhaustive(kind: FlagKind, resource: ResourceKind, action: ChangeA
         | ResourceKind::Segment
         | ResourceKind::User
         | ResourceKind::Token
-        | ResourceKind::KillSwitch => {}
+        | ResourceKind::KillSwitch
+        | ResourceKind::RolloutPlan => {}
     }
     match action {
         ChangeAction::Created
@@ -253,6 +254,7 @@ fn enum_schemas_match_the_real_types() {
         ResourceKind::User,
         ResourceKind::Token,
         ResourceKind::KillSwitch,
+        ResourceKind::RolloutPlan,
     ];
     assert_eq!(enum_values(&components, "ResourceKind"), names(&resources));
     let actions = [

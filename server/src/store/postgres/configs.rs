@@ -121,15 +121,15 @@ pub(super) async fn write_config_in<'a>(
     };
     checks::check_version(meta, before.version)?;
     checks::refuse_archived(&record)?;
-    if let Some(config) = edit.replacement() {
+    let (after, action) = edit.apply(&before);
+    if edit.names_anything() {
         // Read after the locks: a segment delete, a flag's archive or
         // delete, a variant removal and another config write in this
         // environment all lock this environment too, so what this reads
         // cannot change before the config commits.
         let snapshot = log::snapshot_in(&mut *tx, project, environment).await?;
-        checks::check_config(&record, config, &snapshot)?;
+        checks::check_config(&record, &after, &snapshot)?;
     }
-    let (after, action) = edit.apply(&before);
     store(&mut *tx, project, flag, environment, &after).await?;
     let change = NewChange::flag_config(project, flag, environment, action, &before, &after)?;
     Ok((after, change))

@@ -23,6 +23,8 @@
 //! - `log`: snapshots, the change log, environment versions.
 //! - `accounts`: users, tokens and named secrets.
 //! - `kill_switches`: kill switches and their transitions, health events.
+//! - `rollout_plans`: rollout plans and their moves (conditional on the
+//!   plan's version).
 //! - `usage`: evaluation counts and last-evaluated times.
 
 mod accounts;
@@ -31,6 +33,7 @@ mod flags;
 mod kill_switches;
 mod log;
 mod projects;
+mod rollout_plans;
 mod rows;
 mod segments;
 mod usage;
@@ -50,8 +53,9 @@ use super::{
     ProjectRecord, SegmentRecord, Store, StoreResult, TokenFilter, TokenRecord, UsageBucket,
     UsageIncrement, UserRecord, WriteMeta,
 };
-use super::{HealthEvent, HealthEventFilter, SwitchTransition};
+use super::{HealthEvent, HealthEventFilter, PlanPut, PlanTransition, SwitchTransition};
 use crate::killswitch::{KillSwitch, KillSwitchRecord};
+use crate::rollout::RolloutPlanRecord;
 
 /// The migrations of `migrations/postgres`, embedded in the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -441,6 +445,48 @@ impl Store for PostgresStore {
         meta: &WriteMeta,
     ) -> StoreResult<KillSwitchRecord> {
         kill_switches::transition(&self.pool, transition, meta).await
+    }
+
+    async fn list_rollout_plans(
+        &self,
+        project: Option<&str>,
+    ) -> StoreResult<Vec<RolloutPlanRecord>> {
+        rollout_plans::list(&self.pool, project).await
+    }
+
+    async fn get_rollout_plan(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+    ) -> StoreResult<RolloutPlanRecord> {
+        rollout_plans::get(&self.pool, project, flag, environment).await
+    }
+
+    async fn put_rollout_plan(
+        &self,
+        put: &PlanPut<'_>,
+        meta: &WriteMeta,
+    ) -> StoreResult<(RolloutPlanRecord, bool)> {
+        rollout_plans::put(&self.pool, put, meta).await
+    }
+
+    async fn transition_rollout_plan(
+        &self,
+        transition: &PlanTransition<'_>,
+        meta: &WriteMeta,
+    ) -> StoreResult<RolloutPlanRecord> {
+        rollout_plans::transition(&self.pool, transition, meta).await
+    }
+
+    async fn delete_rollout_plan(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+        meta: &WriteMeta,
+    ) -> StoreResult<()> {
+        rollout_plans::delete(&self.pool, project, flag, environment, meta).await
     }
 
     async fn record_health_event(&self, event: &HealthEvent) -> StoreResult<bool> {

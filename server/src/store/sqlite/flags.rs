@@ -344,13 +344,13 @@ pub(super) async fn write_config_in<'a>(
     let before = config_row(&mut *tx, project, flag, environment).await?;
     check_version(meta, before.version)?;
     refuse_archived(&definition)?;
-    if let Some(config) = edit.replacement() {
+    let (after, action) = edit.apply(&before);
+    if edit.names_anything() {
         // `BEGIN IMMEDIATE` holds the write lock: what this reads stays
         // as it is until the config commits.
         let snapshot = snapshot_in(&mut *tx, project, environment).await?;
-        check_config(&definition, config, &snapshot)?;
+        check_config(&definition, &after, &snapshot)?;
     }
-    let (after, action) = edit.apply(&before);
     sqlx::query(
         "UPDATE flag_configs SET config = ?4, version = ?5 \
          WHERE project = ?1 AND flag = ?2 AND environment = ?3",

@@ -24,6 +24,8 @@
 //! - `segments`: segments and snapshots.
 //! - `accounts`: users, tokens, named secrets.
 //! - `kill_switches`: kill switches and their transitions, health events.
+//! - `rollout_plans`: rollout plans and their moves (conditional on the
+//!   plan's version).
 //! - `usage`: evaluation counts and last-evaluated times.
 
 mod accounts;
@@ -32,6 +34,7 @@ mod flags;
 mod kill_switches;
 mod log;
 mod projects;
+mod rollout_plans;
 mod rows;
 mod segments;
 mod usage;
@@ -54,8 +57,9 @@ use super::{
     ProjectRecord, SegmentRecord, Store, StoreResult, TokenFilter, TokenRecord, UsageBucket,
     UsageIncrement, UserRecord, WriteMeta,
 };
-use super::{HealthEvent, HealthEventFilter, SwitchTransition};
+use super::{HealthEvent, HealthEventFilter, PlanPut, PlanTransition, SwitchTransition};
 use crate::killswitch::{KillSwitch, KillSwitchRecord};
+use crate::rollout::RolloutPlanRecord;
 
 /// How long a writer waits for another's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -494,6 +498,49 @@ impl Store for SqliteStore {
         meta: &WriteMeta,
     ) -> StoreResult<KillSwitchRecord> {
         self.transition_kill_switch_impl(transition, meta).await
+    }
+
+    async fn list_rollout_plans(
+        &self,
+        project: Option<&str>,
+    ) -> StoreResult<Vec<RolloutPlanRecord>> {
+        self.list_rollout_plans_impl(project).await
+    }
+
+    async fn get_rollout_plan(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+    ) -> StoreResult<RolloutPlanRecord> {
+        self.get_rollout_plan_impl(project, flag, environment).await
+    }
+
+    async fn put_rollout_plan(
+        &self,
+        put: &PlanPut<'_>,
+        meta: &WriteMeta,
+    ) -> StoreResult<(RolloutPlanRecord, bool)> {
+        self.put_rollout_plan_impl(put, meta).await
+    }
+
+    async fn transition_rollout_plan(
+        &self,
+        transition: &PlanTransition<'_>,
+        meta: &WriteMeta,
+    ) -> StoreResult<RolloutPlanRecord> {
+        self.transition_rollout_plan_impl(transition, meta).await
+    }
+
+    async fn delete_rollout_plan(
+        &self,
+        project: &str,
+        flag: &str,
+        environment: &str,
+        meta: &WriteMeta,
+    ) -> StoreResult<()> {
+        self.delete_rollout_plan_impl(project, flag, environment, meta)
+            .await
     }
 
     async fn record_health_event(&self, event: &HealthEvent) -> StoreResult<bool> {
