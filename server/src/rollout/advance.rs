@@ -47,6 +47,7 @@ pub async fn tick(store: &dyn Store, now: OffsetDateTime) -> StoreResult<Vec<Mov
             }
             Ok(None) => {}
             Err(StoreError::Conflict { .. }) => {
+                metrics::counter!("vexil_rollout_conflicts_total").increment(1);
                 debug!(flag = %plan.flag, environment = %plan.environment,
                     "rollout plan moved by someone else first");
             }
@@ -77,7 +78,9 @@ pub fn refresh(snapshots: &SnapshotCache, streams: &Streams, moved: &[Moved]) {
 }
 
 /// Runs [`tick`] every `every` (reading the time from `clock`) until
-/// `stop` completes.
+/// `stop` completes. `/metrics` counts ticks (`vexil_rollout_ticks_total`),
+/// the moves this replica committed (`vexil_rollout_moves_total`) and the
+/// ones another replica made first (`vexil_rollout_conflicts_total`).
 pub async fn run(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
@@ -92,10 +95,18 @@ pub async fn run(
     loop {
         tokio::select! {
             () = &mut stop => return,
-            _ = interval.tick() => match tick(&*store, clock.now()).await {
-                Ok(moved) => refresh(&snapshots, &streams, &moved),
-                Err(error) => warn!(%error, "rollout tick failed; trying again next tick"),
-            },
+            _ = interval.tick() => {
+                match tick(&*store, clock.now()).await {
+                    Ok(moved) => {
+                        metrics::counter!("vexil_rollout_moves_total").increment(moved.len() as u64);
+                        refresh(&snapshots, &streams, &moved);
+                    }
+                    Err(error) => warn!(%error, "rollout tick failed; trying again next tick"),
+                }
+                // Counted once the tick is done: a reader that saw it go up
+                // twice knows a whole tick ran after it looked.
+                metrics::counter!("vexil_rollout_ticks_total").increment(1);
+            }
         }
     }
 }

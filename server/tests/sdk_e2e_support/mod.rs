@@ -117,6 +117,17 @@ impl Server {
         Server::serve_with(storage, listener, config).await
     }
 
+    /// Starts on a free port with the test configuration changed by `edit`.
+    pub async fn start_configured(
+        storage: &Storage,
+        edit: impl FnOnce(&mut ServeConfig),
+    ) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut config = storage.config();
+        edit(&mut config);
+        Server::serve_with(storage, listener, config).await
+    }
+
     async fn serve(storage: &Storage, listener: TcpListener) -> Server {
         Server::serve_with(storage, listener, storage.config()).await
     }
