@@ -1,10 +1,12 @@
 //! `GET /api/v1/projects/{project}/timeline`: deploys, kill-switch trips
-//! and restores, and flag changes of a project together, newest first, so
-//! an incident view can answer "what changed right before the spike?".
+//! and restores, rollout-plan moves and flag changes of a project
+//! together, newest first, so an incident view can answer "what changed
+//! right before the spike?".
 //!
-//! Entries come from two sources: the change log (an entry whose actor is
-//! `automation:*` is a `trip`: a kill switch acting, or `change`
-//! otherwise) and the deploy events to the project's environments (deploys
+//! Entries come from two sources: the change log (an entry by
+//! `automation:rollout` is a `rollout`: a plan moving; one by another
+//! `automation:*` actor is a `trip`: a kill switch acting; anything else a
+//! `change`) and the deploy events to the project's environments (deploys
 //! name an environment key, not a project). Each source is read newest
 //! first up to the end of the requested page, and the two are merged, so
 //! paging is exact; `kinds` filters within the newest
@@ -57,6 +59,8 @@ pub enum TimelineKind {
     Deploy,
     /// A change made by automation (a kill switch tripping or restoring).
     Trip,
+    /// A change a rollout plan made (a stage, a guard's rollback, completion).
+    Rollout,
     /// Any other change of the change log.
     Change,
 }
@@ -76,7 +80,7 @@ pub struct TimelineQuery {
     #[serde(default, deserialize_with = "optional_time")]
     #[param(value_type = Option<String>)]
     to: Option<OffsetDateTime>,
-    /// Comma-separated: `deploy`, `trip`, `change` (default: all).
+    /// Comma-separated: `deploy`, `trip`, `rollout`, `change` (default: all).
     kinds: Option<String>,
     page: Option<u32>,
     per_page: Option<u32>,
@@ -151,7 +155,12 @@ async fn timeline(
     // One more than the page's end, to know whether another page follows.
     let window = (page.page.saturating_mul(page.per_page) + 1).min(MAX_WINDOW);
     let mut entries = Vec::new();
-    if kinds.contains(&TimelineKind::Trip) || kinds.contains(&TimelineKind::Change) {
+    let from_log = [
+        TimelineKind::Trip,
+        TimelineKind::Rollout,
+        TimelineKind::Change,
+    ];
+    if from_log.iter().any(|k| kinds.contains(k)) {
         let filter = ChangeFilter {
             environment: query.environment.clone(),
             since: query.from,
@@ -197,6 +206,7 @@ fn kinds(text: Option<&str>) -> Result<Vec<TimelineKind>, ApiError> {
     let all = vec![
         TimelineKind::Deploy,
         TimelineKind::Trip,
+        TimelineKind::Rollout,
         TimelineKind::Change,
     ];
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
@@ -206,16 +216,19 @@ fn kinds(text: Option<&str>) -> Result<Vec<TimelineKind>, ApiError> {
         .map(|kind| match kind.trim() {
             "deploy" => Ok(TimelineKind::Deploy),
             "trip" => Ok(TimelineKind::Trip),
+            "rollout" => Ok(TimelineKind::Rollout),
             "change" => Ok(TimelineKind::Change),
             other => Err(ApiError::BadRequest(format!(
-                "`kinds` takes deploy, trip and change, comma-separated; not `{other}`"
+                "`kinds` takes deploy, trip, rollout and change, comma-separated; not `{other}`"
             ))),
         })
         .collect()
 }
 
 fn from_change(change: Change) -> TimelineEntry {
-    let kind = if change.actor.starts_with("automation:") {
+    let kind = if change.actor == crate::rollout::schedule::ACTOR {
+        TimelineKind::Rollout
+    } else if change.actor.starts_with("automation:") {
         TimelineKind::Trip
     } else {
         TimelineKind::Change

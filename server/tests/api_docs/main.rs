@@ -1,4 +1,5 @@
-//! `docs/api.md` and `docs/operations-killswitches.md` work: its `sh` blocks run in order, in one `bash`, with
+//! `docs/api.md`, `docs/operations-killswitches.md` and
+//! `docs/operations-rollouts.md` work: its `sh` blocks run in order, in one `bash`, with
 //! real `curl` and `jq`, against a real server on a fresh SQLite data
 //! directory, and each must get its `expect=` status and print what the
 //! `json`/`text` block after it shows (see `blocks`, `runner`, `compare`).
@@ -87,6 +88,17 @@ async fn every_example_in_operations_killswitches_md_works() {
     assert!(steps.len() > 10, "only {} steps found", steps.len());
     if let Err(why) = run(doc).await {
         panic!("docs/operations-killswitches.md: {why}");
+    }
+}
+
+#[tokio::test]
+async fn every_example_in_operations_rollouts_md_works() {
+    tools_exist();
+    let doc = include_str!("../../../docs/operations-rollouts.md");
+    let steps = blocks::steps(doc).unwrap();
+    assert!(steps.len() > 10, "only {} steps found", steps.len());
+    if let Err(why) = run(doc).await {
+        panic!("docs/operations-rollouts.md: {why}");
     }
 }
 

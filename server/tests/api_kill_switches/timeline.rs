@@ -59,7 +59,7 @@ async fn deploys_trips_and_changes_newest_first() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(
         body["error"]["message"],
-        json!("`kinds` takes deploy, trip and change, comma-separated; not `alerts`")
+        json!("`kinds` takes deploy, trip, rollout and change, comma-separated; not `alerts`")
     );
     let (status, _, _) = get(&server, &format!("{PROJECT}/timeline?from=yesterday")).await;
     assert_eq!(status, 400);
