@@ -453,8 +453,6 @@ impl SnapshotCache {
 }
 
 #[cfg(test)]
-pub(crate) mod fake;
-#[cfg(test)]
 mod tests;
 
 /// Middleware: after a successful write under `/api/v1/projects/{p}/…`,

@@ -4,9 +4,9 @@ use time::OffsetDateTime;
 use tokio::sync::broadcast::error::TryRecvError;
 use vexil_proto::{Context, Flag, FlagConfig, FlagKind, Serve, Variant};
 
-use super::fake::FakeStore;
 use super::*;
 use crate::store::WriteMeta;
+use crate::store::fake::FakeStore;
 use crate::store::sqlite::SqliteStore;
 
 fn meta() -> WriteMeta {

@@ -44,6 +44,8 @@
 //!   and last-evaluated times (telemetry: recorded without a change).
 //! - `sqlite`: the embedded default (a file in the data directory, WAL).
 //! - `postgres`: the production backend; any number of replicas share it.
+//! - `fake` (tests only): an in-memory store of users, tokens, secrets and
+//!   snapshots for unit tests on tokio's paused clock.
 //!
 //! The backends share everything but their SQL, which each writes natively.
 
@@ -52,6 +54,8 @@ mod changes;
 mod checks;
 mod codec;
 mod configs;
+#[cfg(test)]
+pub(crate) mod fake;
 mod health;
 mod model;
 pub mod postgres;

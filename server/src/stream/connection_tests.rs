@@ -12,7 +12,7 @@ use vexil_proto::{FlagConfig, Serve, Snapshot, SnapshotFlag};
 
 use super::*;
 use crate::snapshots::CachedSnapshot;
-use crate::snapshots::fake::FakeStore;
+use crate::store::fake::FakeStore;
 use crate::stream::frames::SnapshotFrame;
 
 type TestSink = Pin<Box<dyn Sink<Message, Error = &'static str> + Send>>;

@@ -397,7 +397,7 @@ mod tests {
     use vexil_proto::Snapshot;
 
     use super::*;
-    use crate::snapshots::fake::FakeStore;
+    use crate::store::fake::FakeStore;
 
     #[tokio::test]
     async fn feeds_are_kept_while_pinned_and_forgotten_after() {

@@ -1,6 +1,8 @@
-//! A store that holds only snapshots, in memory and without I/O, so the
-//! poller's tests can run on tokio's paused clock (a real database's
-//! worker threads would let the paused clock race past its timeouts).
+//! One in-memory store for unit tests, without I/O (so tests can run on
+//! tokio's paused clock: a real database's worker threads would let the
+//! paused clock race past timeouts). It knows users, tokens and secrets
+//! (auth's tests) and snapshots per environment (the snapshot cache's and
+//! the streams' tests); every other method is unreachable in those tests.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,10 +12,18 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use vexil_proto::{Environment, Flag, FlagConfig, Project, Segment, Snapshot};
 
-use crate::store::*;
+use super::*;
 
 #[derive(Debug, Default)]
 pub(crate) struct FakeStore {
+    pub users: Mutex<HashMap<String, UserRecord>>,
+    pub tokens: Mutex<HashMap<String, TokenRecord>>,
+    pub secrets: Mutex<HashMap<String, String>>,
+    /// How many times `get_token` was called.
+    pub token_reads: AtomicUsize,
+    pub user_reads: AtomicUsize,
+    /// `touch_token` calls, in order.
+    pub touches: Mutex<Vec<(String, OffsetDateTime)>>,
     snapshots: Mutex<HashMap<(String, String), Snapshot>>,
     /// How many times `snapshot` was called.
     pub reads: AtomicUsize,
@@ -22,6 +32,25 @@ pub(crate) struct FakeStore {
 }
 
 impl FakeStore {
+    pub fn add_user(&self, user: UserRecord) {
+        self.users
+            .lock()
+            .unwrap()
+            .insert(user.username.clone(), user);
+    }
+
+    pub fn add_token(&self, token: TokenRecord) {
+        self.tokens.lock().unwrap().insert(token.id.clone(), token);
+    }
+
+    pub fn update_user(&self, username: &str, change: impl FnOnce(&mut UserRecord)) {
+        change(self.users.lock().unwrap().get_mut(username).unwrap());
+    }
+
+    pub fn touches(&self) -> Vec<(String, OffsetDateTime)> {
+        self.touches.lock().unwrap().clone()
+    }
+
     /// Stores (or replaces) an environment's snapshot.
     pub fn put(&self, project: &str, snapshot: Snapshot) {
         self.snapshots
@@ -40,29 +69,8 @@ impl FakeStore {
 
 #[async_trait]
 impl Store for FakeStore {
-    async fn environment_versions(&self) -> StoreResult<Vec<(String, String, u64)>> {
-        self.check()?;
-        let snapshots = self.snapshots.lock().unwrap();
-        Ok(snapshots
-            .iter()
-            .map(|((p, e), s)| (p.clone(), e.clone(), s.version))
-            .collect())
-    }
-    async fn snapshot(&self, project: &str, environment: &str) -> StoreResult<Snapshot> {
-        self.reads.fetch_add(1, Ordering::SeqCst);
-        // Let concurrent callers pile up behind this load.
-        tokio::task::yield_now().await;
-        self.check()?;
-        let key = (project.to_owned(), environment.to_owned());
-        self.snapshots
-            .lock()
-            .unwrap()
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| StoreError::NotFound(format!("environment {environment}")))
-    }
     async fn ping(&self) -> StoreResult<()> {
-        unimplemented!()
+        self.check()
     }
     fn pool_status(&self) -> crate::store::PoolStatus {
         crate::store::PoolStatus {
@@ -71,9 +79,59 @@ impl Store for FakeStore {
             max: 0,
         }
     }
-    async fn secret(&self, _: &str, _: &(dyn Fn() -> String + Send + Sync)) -> StoreResult<String> {
-        unimplemented!()
+
+    async fn secret(
+        &self,
+        name: &str,
+        generate: &(dyn Fn() -> String + Send + Sync),
+    ) -> StoreResult<String> {
+        self.check()?;
+        Ok(self
+            .secrets
+            .lock()
+            .unwrap()
+            .entry(name.to_string())
+            .or_insert_with(generate)
+            .clone())
     }
+
+    async fn get_user(&self, username: &str) -> StoreResult<UserRecord> {
+        self.user_reads.fetch_add(1, Ordering::SeqCst);
+        self.check()?;
+        self.users
+            .lock()
+            .unwrap()
+            .get(username)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound(format!("user `{username}`")))
+    }
+
+    async fn get_token(&self, id: &str) -> StoreResult<TokenRecord> {
+        self.token_reads.fetch_add(1, Ordering::SeqCst);
+        self.check()?;
+        self.tokens
+            .lock()
+            .unwrap()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))
+    }
+
+    async fn revoke_token(&self, id: &str, meta: &WriteMeta) -> StoreResult<TokenRecord> {
+        let mut tokens = self.tokens.lock().unwrap();
+        let token = tokens
+            .get_mut(id)
+            .ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))?;
+        token.revoked_at = Some(meta.at);
+        Ok(token.clone())
+    }
+
+    async fn touch_token(&self, id: &str, at: OffsetDateTime) -> StoreResult<()> {
+        self.touches.lock().unwrap().push((id.to_string(), at));
+        Ok(())
+    }
+
+    // ---- neither auth nor snapshots use these ----
     async fn list_projects(&self) -> StoreResult<Vec<ProjectRecord>> {
         unimplemented!()
     }
@@ -123,6 +181,14 @@ impl Store for FakeStore {
         _: &WriteMeta,
     ) -> StoreResult<Vec<String>> {
         unimplemented!()
+    }
+    async fn environment_versions(&self) -> StoreResult<Vec<(String, String, u64)>> {
+        self.check()?;
+        let snapshots = self.snapshots.lock().unwrap();
+        Ok(snapshots
+            .iter()
+            .map(|((p, e), s)| (p.clone(), e.clone(), s.version))
+            .collect())
     }
     async fn list_flags(&self, _: &str, _: &FlagFilter) -> StoreResult<Paged<FlagRecord>> {
         unimplemented!()
@@ -205,6 +271,19 @@ impl Store for FakeStore {
     async fn delete_segment(&self, _: &str, _: &str, _: &WriteMeta) -> StoreResult<()> {
         unimplemented!()
     }
+    async fn snapshot(&self, project: &str, environment: &str) -> StoreResult<Snapshot> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        // Let concurrent callers pile up behind this load.
+        tokio::task::yield_now().await;
+        self.check()?;
+        let key = (project.to_owned(), environment.to_owned());
+        self.snapshots
+            .lock()
+            .unwrap()
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound(format!("environment {environment}")))
+    }
     async fn list_changes(&self, _: Option<&str>, _: &ChangeFilter) -> StoreResult<Paged<Change>> {
         unimplemented!()
     }
@@ -212,9 +291,6 @@ impl Store for FakeStore {
         unimplemented!()
     }
     async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
-        unimplemented!()
-    }
-    async fn get_user(&self, _: &str) -> StoreResult<UserRecord> {
         unimplemented!()
     }
     async fn count_users(&self) -> StoreResult<u64> {
@@ -232,16 +308,7 @@ impl Store for FakeStore {
     async fn create_token(&self, _: &TokenRecord, _: &WriteMeta) -> StoreResult<TokenRecord> {
         unimplemented!()
     }
-    async fn get_token(&self, _: &str) -> StoreResult<TokenRecord> {
-        unimplemented!()
-    }
     async fn list_tokens(&self, _: &TokenFilter) -> StoreResult<Vec<TokenRecord>> {
-        unimplemented!()
-    }
-    async fn revoke_token(&self, _: &str, _: &WriteMeta) -> StoreResult<TokenRecord> {
-        unimplemented!()
-    }
-    async fn touch_token(&self, _: &str, _: OffsetDateTime) -> StoreResult<()> {
         unimplemented!()
     }
     async fn record_usage(&self, _: &[UsageIncrement]) -> StoreResult<u64> {
