@@ -293,6 +293,13 @@ test('a viewer sees no edit controls', async () => {
   await viewer.getByText(/can read this targeting but not change it/).waitFor();
   assert.equal(await viewer.getByRole('button', { name: /^Save/ }).count(), 0);
   assert.equal(await viewer.getByRole('button', { name: 'Add rule' }).count(), 0);
+  // The paused plan in staging: read only.
+  await viewer.getByRole('tab', { name: 'Staging' }).click();
+  await viewer.getByTestId('plan-status').filter({ hasText: /^paused$/ }).waitFor();
+  await viewer.getByRole('button', { name: 'Refresh' }).waitFor();
+  for (const name of ['Resume', 'Abort', 'Start over', 'Delete plan']) {
+    assert.equal(await viewer.getByRole('button', { name }).count(), 0, name);
+  }
   assert.deepEqual(await axeViolations(viewer), []);
   await context.close();
 });
