@@ -1,7 +1,8 @@
 // The web UI in real headless Chromium (Debian's `chromium`, driven by
 // `playwright-core`) against a real `vexil serve`: log in, create a flag,
-// roll it out by region, preview, toggle production with a reason, read the
-// change history, a 409, a viewer's read-only view, and axe-core's check.
+// roll it out by region, preview, a 409, a rollout plan (start, pause, a
+// 409), toggle production with a reason, read the change history, a
+// viewer's read-only view, and axe-core's check.
 // `VEXIL_BIN` names the server binary; screenshots go to `test-results/`.
 
 import assert from 'node:assert/strict';
@@ -153,6 +154,98 @@ test('a concurrent change is a clear conflict with a reload', async () => {
   await summary('Off');
 });
 
+test('starts a two-region rollout plan, sees it running with its exposure, pauses it', async () => {
+  const panel = page.getByTestId('rollout-plan');
+  const status = panel.getByTestId('plan-status');
+  await panel.getByRole('button', { name: 'Start a rollout plan' }).click();
+  // The default ramp has four stages: keep two, the second with a bad hold.
+  await panel.getByRole('button', { name: 'Remove plan stage 4' }).click();
+  await panel.getByRole('button', { name: 'Remove plan stage 3' }).click();
+  await panel.getByLabel('plan stage 1 percent', { exact: true }).fill('5');
+  await panel.getByLabel('plan stage 2 percent', { exact: true }).fill('100');
+  await panel.getByLabel('plan stage 2 hold', { exact: true }).fill('soon');
+  for (const region of ['eu-west-1', 'us-east-1']) {
+    await panel.getByLabel('New plan region').fill(region);
+    await panel.getByRole('button', { name: 'Add plan region' }).click();
+  }
+  // us-east-1 ramps on its own: one stage of 50 %.
+  await panel.getByLabel('own stages for plan region 2', { exact: true }).check();
+  await panel.getByRole('button', { name: 'Remove region 2 stage 2' }).click();
+  await panel.getByLabel('region 2 stage 1 percent', { exact: true }).fill('50');
+  await panel.getByLabel('region 2 stage 1 hold', { exact: true }).fill('2h');
+  await panel.getByRole('button', { name: 'Add alert guard' }).click();
+  await panel.getByLabel('Guard 1 matcher 1 value', { exact: true }).fill('CheckoutErrors');
+  await panel.getByRole('button', { name: 'Start rollout plan' }).click();
+  const hold = panel.locator('[data-path="/stages/1/hold"]');
+  await hold.waitFor();
+  assert.match(await hold.textContent(), /`soon` is not a duration/);
+
+  await panel.getByLabel('plan stage 2 hold', { exact: true }).fill('1h');
+  await panel.getByRole('button', { name: 'Start rollout plan' }).click();
+  await status.filter({ hasText: /^running$/ }).waitFor();
+  assert.equal(await panel.getByTestId('plan-position').textContent(), 'stage 1 of 2 in eu-west-1 (region 1 of 2)');
+  assert.equal(await panel.getByTestId('exposure-eu-west-1').textContent(), '5 %');
+  assert.equal(await panel.getByTestId('exposure-us-east-1').textContent(), '0 %');
+  assert.match(await panel.getByTestId('plan-next').textContent(), /^Next stage in (29|30) min/);
+  const path = `/api/v1/projects/default/flags/${FLAG}/environments/${ENV}`;
+  const plan = await api('GET', `${path}/rollout-plan`);
+  assert.deepEqual(
+    {
+      variant: plan.variant,
+      control: plan.control,
+      stages: plan.stages,
+      regions: plan.regions,
+      region_attribute: plan.region_attribute,
+      guards: plan.guards,
+    },
+    {
+      variant: 'on',
+      control: 'off',
+      stages: [{ percent: 5, hold: '30m' }, { percent: 100, hold: '1h' }],
+      regions: [{ region: 'eu-west-1' }, { region: 'us-east-1', stages: [{ percent: 50, hold: '2h' }] }],
+      region_attribute: 'region',
+      guards: { alerts: [{ matchers: [{ label: 'alertname', op: '=', value: 'CheckoutErrors' }] }], kill_switches: true },
+    },
+  );
+  // The plan wrote its exposure over the region table's rules, and the
+  // targeting editor shows it.
+  const config = await api('GET', path);
+  assert.deepEqual(
+    config.rules.map((r) => [r.id, r.serve.rollout.weights.map((w) => w.weight)]),
+    [['region-eu-west-1', [5000, 95000]], ['region-us-east-1', [0, 100000]]],
+  );
+  await page.waitForFunction(
+    () => document.querySelector('input[aria-label="eu-west-1 percentage"]')?.value === '5',
+  );
+
+  await panel.getByRole('button', { name: 'Pause', exact: true }).click();
+  await page.getByRole('dialog').getByLabel('Reason').fill('error rate up in e2e');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await status.filter({ hasText: /^paused$/ }).waitFor();
+  assert.match(await panel.getByTestId('plan-note').textContent(), /Paused by\s*user:admin.*: error rate up in e2e/s);
+  assert.equal(await panel.getByTestId('exposure-eu-west-1').textContent(), '5 %');
+
+  // Someone else resumes it; this page's Resume is stale: a 409 banner, then
+  // the plan as it is.
+  await api('POST', `${path}/rollout-plan/resume`, undefined, { 'X-Vexil-Reason': 'someone else' });
+  await panel.getByRole('button', { name: 'Resume' }).click();
+  await page.getByRole('dialog').getByLabel('Reason').fill('looks fine');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await panel.getByTestId('plan-conflict').waitFor();
+  assert.match(await panel.getByTestId('plan-conflict').textContent(), /version/);
+  await status.filter({ hasText: /^running$/ }).waitFor();
+  await panel.getByRole('button', { name: 'Pause', exact: true }).click();
+  await page.getByRole('dialog').getByLabel('Reason').fill('error rate up in e2e');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await status.filter({ hasText: /^paused$/ }).waitFor();
+  assert.equal((await api('GET', `${path}/rollout-plan`)).state.status, 'paused');
+  await panel.screenshot({ path: join(SHOTS, 'rollout-plan.png') });
+
+  await page.getByRole('link', { name: 'Flags' }).click();
+  await page.locator(`tr[data-flag="${FLAG}"] .badge.plan-paused`).waitFor();
+  assert.equal(await page.locator(`tr[data-flag="${FLAG}"] .badge.plan-paused`).textContent(), 'rollout plan paused');
+});
+
 test('toggles production with a confirmation and a reason, seen in the history', async () => {
   await page.getByRole('link', { name: 'Flags' }).click();
   const toggle = page.getByRole('switch', { name: `${FLAG} in Production` });
@@ -200,6 +293,13 @@ test('a viewer sees no edit controls', async () => {
   await viewer.getByText(/can read this targeting but not change it/).waitFor();
   assert.equal(await viewer.getByRole('button', { name: /^Save/ }).count(), 0);
   assert.equal(await viewer.getByRole('button', { name: 'Add rule' }).count(), 0);
+  // The paused plan in staging: read only.
+  await viewer.getByRole('tab', { name: 'Staging' }).click();
+  await viewer.getByTestId('plan-status').filter({ hasText: /^paused$/ }).waitFor();
+  await viewer.getByRole('button', { name: 'Refresh' }).waitFor();
+  for (const name of ['Resume', 'Abort', 'Start over', 'Delete plan']) {
+    assert.equal(await viewer.getByRole('button', { name }).count(), 0, name);
+  }
   assert.deepEqual(await axeViolations(viewer), []);
   await context.close();
 });

@@ -13,7 +13,9 @@ import type {
   KillSwitch,
   KillSwitchSpec,
   Page,
+  PlanView,
   Project,
+  RolloutPlanSpec,
   Segment,
   Session,
 } from './types';
@@ -221,4 +223,50 @@ export class Api {
       throw error;
     }
   }
+
+  /** The project's rollout plans; an empty list on a server without them. */
+  async rolloutPlans(project: string): Promise<PlanView[]> {
+    try {
+      return await this.request<PlanView[]>('GET', `/api/v1/projects/${enc(project)}/rollout-plans`);
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+  }
+
+  private planPath(project: string, flag: string, env: string) {
+    return `${this.configPath(project, flag, env)}/rollout-plan`;
+  }
+
+  /** The flag's plan in `env`, or `null` when it has none. */
+  async rolloutPlan(project: string, flag: string, env: string): Promise<PlanView | null> {
+    try {
+      return await this.request<PlanView>('GET', this.planPath(project, flag, env));
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  /** Starts a plan, or starts the one there over (with its version as `If-Match`). */
+  putRolloutPlan(project: string, flag: string, env: string, spec: RolloutPlanSpec, opts: WriteOptions = {}) {
+    return this.request<PlanView>('PUT', this.planPath(project, flag, env), spec, opts);
+  }
+
+  /** Pauses, resumes or aborts the plan; the reason becomes its note. */
+  rolloutPlanAction(project: string, flag: string, env: string, action: PlanAction, opts: WriteOptions = {}) {
+    return this.request<PlanView>('POST', `${this.planPath(project, flag, env)}/${action}`, undefined, opts);
+  }
+
+  /** Removes the plan; the flag's config stays as the plan left it. */
+  deleteRolloutPlan(project: string, flag: string, env: string, opts: WriteOptions = {}): Promise<void> {
+    return this.request('DELETE', this.planPath(project, flag, env), undefined, opts);
+  }
+}
+
+export type PlanAction = 'pause' | 'resume' | 'abort';
+
+/** The API's 404: no such object, or no such endpoint on an older server. */
+function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 404 && error.code === 'not_found';
 }

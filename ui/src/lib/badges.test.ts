@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { badgesFor, isStale } from './badges';
 import { twoWaySplit } from './rules';
-import type { Flag, FlagConfig, KillSwitch } from './types';
+import type { Flag, FlagConfig, KillSwitch, PlanState, PlanStatus } from './types';
 
 const now = new Date('2026-12-03T12:00:00Z');
 const flag = (over: Partial<Flag> = {}): Flag => ({
@@ -67,5 +67,16 @@ describe('badges', () => {
     const f = flag({ temporary: true });
     expect(badgesFor(f, [], [tripped], now)).toEqual(['killed', 'stale', 'temporary']);
     expect(badgesFor(f, [], [other, armed], now)).toEqual(['stale', 'temporary']);
+  });
+
+  it('shows a running or paused rollout plan of the flag, and not a finished one', () => {
+    const fresh = flag({ last_evaluated: { production: '2026-12-03T00:00:00Z' } });
+    const plan = (flagKey: string, status: PlanStatus) => ({ flag: flagKey, state: { status } as PlanState });
+    expect(badgesFor(fresh, [], [], now, [plan('f', 'running'), plan('g', 'paused')])).toEqual(['plan-running']);
+    expect(badgesFor(fresh, [], [], now, [plan('f', 'paused'), plan('f', 'running')])).toEqual([
+      'plan-running',
+      'plan-paused',
+    ]);
+    expect(badgesFor(fresh, [], [], now, [plan('f', 'completed'), plan('f', 'aborted')])).toEqual([]);
   });
 });

@@ -1,16 +1,19 @@
-// The flags list's badges, from a flag, its configs and the kill switches.
+// The flags list's badges, from a flag, its configs, the kill switches and
+// the rollout plans.
 
 import { isPartialRollout } from './rules';
-import type { Flag, FlagConfig, KillSwitch } from './types';
+import type { Flag, FlagConfig, KillSwitch, PlanView } from './types';
 
 /** A flag nobody evaluated for this many days is stale. */
 export const STALE_AFTER_DAYS = 7;
 const DAY_MS = 86_400_000;
 
-export type Badge = 'killed' | 'rollout' | 'stale' | 'temporary';
+export type Badge = 'killed' | 'plan-running' | 'plan-paused' | 'rollout' | 'stale' | 'temporary';
 
 export const BADGE_LABELS: Record<Badge, string> = {
   killed: 'killed by automation',
+  'plan-running': 'rollout plan running',
+  'plan-paused': 'rollout plan paused',
   rollout: 'rollout in progress',
   stale: 'stale',
   temporary: 'temporary',
@@ -41,9 +44,13 @@ export function badgesFor(
   configs: (FlagConfig | undefined)[],
   switches: KillSwitch[],
   now: Date,
+  plans: Pick<PlanView, 'flag' | 'state'>[] = [],
 ): Badge[] {
   const badges: Badge[] = [];
   if (switches.some((s) => s.flag === flag.key && s.state.status === 'tripped')) badges.push('killed');
+  const statuses = plans.filter((p) => p.flag === flag.key).map((p) => p.state.status);
+  if (statuses.includes('running')) badges.push('plan-running');
+  if (statuses.includes('paused')) badges.push('plan-paused');
   if (hasRolloutInProgress(configs)) badges.push('rollout');
   if (isStale(flag, now)) badges.push('stale');
   if (flag.temporary) badges.push('temporary');

@@ -193,3 +193,75 @@ export interface Context {
   kind?: string;
   attributes?: Record<string, unknown>;
 }
+
+/** One step of a rollout plan's ramp; `hold` is humantime text (`30m`, `1h 30m`). */
+export interface Stage {
+  percent: number;
+  hold: string;
+}
+
+export interface RegionPlan {
+  region: string;
+  /** Left out: the plan's `stages`. */
+  stages?: Stage[];
+}
+
+export interface Guards {
+  /** Each entry is one set of matchers, ANDed; an alert matching any entry fires. */
+  alerts: { matchers: Matcher[] }[];
+  kill_switches: boolean;
+}
+
+/** A rollout plan as written (`PUT …/environments/{env}/rollout-plan`). */
+export interface RolloutPlanSpec {
+  variant: string;
+  /** Left out: the config's off variant. */
+  control?: string;
+  bucket_by?: string;
+  stages: Stage[];
+  regions: RegionPlan[];
+  region_attribute: string;
+  guards: Guards;
+}
+
+export type PlanStatus = 'running' | 'paused' | 'completed' | 'aborted';
+
+/** An alert or deploy that fired a guard or tripped a kill switch. */
+export type Cause =
+  | { source: 'alert'; fingerprint: string; alertname: string; starts_at: string }
+  | { source: 'deploy'; service: string; version: string; status: string };
+
+export interface PlanState {
+  status: PlanStatus;
+  /** Index of the region ramping now. */
+  region: number;
+  /** Index of the stage within that region's stages. */
+  stage: number;
+  stage_started_at: string;
+  /** The exposure is rolled back to 0 (a guard fired, or aborted). */
+  rolled_back: boolean;
+  note?: { actor: string; at: string; reason: string };
+  firing: Cause[];
+}
+
+/** One region's (or everyone's, without `region`) share, in 1/100 000. */
+export interface Share {
+  region?: string;
+  weight: number;
+}
+
+/** A stored plan as the API shows it. */
+export interface PlanView extends RolloutPlanSpec {
+  project: string;
+  flag: string;
+  environment: string;
+  state: PlanState;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  /** `stage 2 of 4 in eu-west-1 (region 1 of 3)`. */
+  position: string;
+  exposure: Share[];
+  /** When the current stage's hold ends, while running. */
+  next_step_at?: string | null;
+}
