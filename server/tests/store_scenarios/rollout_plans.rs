@@ -883,6 +883,12 @@ pub async fn rollout_plans_are_deleted_and_go_with_their_flag(store: Arc<dyn Sto
             .await,
         "project nope",
     );
+    assert_not_found_named(
+        store
+            .delete_rollout_plan(key.0, key.1, "nope", &meta("u", 22))
+            .await,
+        "environment nope",
+    );
 
     // An environment's plans go with it; a flag's with the flag.
     store
