@@ -28,8 +28,8 @@
 //! - `rollout_plans`: rollout plans (a put writes its exposure into the
 //!   flag's config as one change), moves conditional on the plan's version
 //!   and refused while a kill switch is tripped, two racing moves (one
-//!   store, or two on one database) committing once, plans going with
-//!   their flag or environment.
+//!   store, or two on one database) committing once, a raise racing a
+//!   kill switch's trip, plans going with their flag or environment.
 
 mod accounts;
 mod common;
@@ -170,6 +170,7 @@ scenarios!(
     rollout_plans::rollout_moves_write_the_config_or_the_plan,
     rollout_plans::rollout_raises_are_refused_while_a_switch_is_tripped,
     rollout_plans::rollout_moves_race_to_commit_once,
+    rollout_plans::rollout_raise_and_trip_race_one_wins,
     rollout_plans::rollout_plans_are_deleted_and_go_with_their_flag,
 );
 

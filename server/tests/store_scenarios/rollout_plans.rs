@@ -750,10 +750,15 @@ async fn race(a: &dyn Store, b: &dyn Store) {
         let secs = 100 + round as i64;
         let state = running(0, (round % 2) as usize, secs);
         let (by_a, by_b) = (meta("replica-a", secs), meta("replica-b", secs));
-        let (left, right) = tokio::join!(
-            move_plan(a, version, &state, (expose, true), &by_a),
-            move_plan(b, version, &state, (expose, true), &by_b),
-        );
+        // Whichever is polled first tends to win on SQLite: take turns.
+        let from_a = move_plan(a, version, &state, (expose, true), &by_a);
+        let from_b = move_plan(b, version, &state, (expose, true), &by_b);
+        let (left, right) = if round % 2 == 0 {
+            tokio::join!(from_a, from_b)
+        } else {
+            let (right, left) = tokio::join!(from_b, from_a);
+            (left, right)
+        };
         let winner = match (&left, &right) {
             (Ok(plan), Err(_)) => {
                 assert_conflict(right, version, version + 1);
@@ -794,6 +799,99 @@ pub async fn rollout_moves_race_to_commit_once(store: Arc<dyn Store>) {
 /// The race between two store instances (two replicas) on one database.
 pub async fn rollout_moves_race_to_commit_once_across_stores(a: Arc<dyn Store>, b: Arc<dyn Store>) {
     race(&*a, &*b).await;
+}
+
+/// A stage raise racing a kill switch's trip (which writes the flag's
+/// config with `If-Match`), `RACES` times: either the raise commits first
+/// and the trip, decided on the older config, is a `Conflict`, or the trip
+/// commits first and the raise is refused. Never both: a trip cannot slip
+/// in between the raise's check and its commit.
+pub async fn rollout_raise_and_trip_race_one_wins(store: Arc<dyn Store>) {
+    checkout_with_a_rule(&*store).await;
+    put(
+        &*store,
+        ("checkout", "production"),
+        &regional(),
+        &running(0, 0, 10),
+        &meta("u", 10),
+    )
+    .await
+    .unwrap();
+    let mut plan_version = 1;
+    for round in 0..RACES {
+        let secs = 100 + round as i64;
+        let id = format!("ks-{round}");
+        let spec = switch("checkout", "production");
+        store
+            .create_kill_switch("default", &id, &spec, &meta("u", secs))
+            .await
+            .unwrap();
+        let config = production_config(&*store, "checkout").await;
+        let before = versions(&*store, "default").await;
+        let changes = change_count(&*store, Some("default")).await;
+        let disabled = FlagConfig {
+            enabled: false,
+            ..config.clone()
+        };
+        let tripped = SwitchState {
+            status: Status::Tripped,
+            tripped_at: Some(at(secs)),
+            ..SwitchState::default()
+        };
+        let transition = SwitchTransition {
+            project: "default",
+            id: &id,
+            switch_version: 1,
+            state: &tripped,
+            config: Some(&disabled),
+        };
+        let by_switch = if_match(meta("automation:alertmanager", secs), config.version);
+        let by_plan = meta("automation:rollout", secs);
+        let state = running(0, (round % 2) as usize, secs);
+        let trip = store.transition_kill_switch(&transition, &by_switch);
+        let raise = move_plan(&*store, plan_version, &state, (true, true), &by_plan);
+        let (trip, raise) = if round % 2 == 0 {
+            tokio::join!(trip, raise)
+        } else {
+            let (raise, trip) = tokio::join!(raise, trip);
+            (trip, raise)
+        };
+        let message = format!("kill switch {id} on flag checkout in production is tripped");
+        let winner = match (&trip, &raise) {
+            (Ok(_), Err(_)) => {
+                assert_refused_with(raise, &message);
+                "automation:alertmanager"
+            }
+            (Err(_), Ok(_)) => {
+                assert_conflict(trip, config.version, config.version + 1);
+                plan_version += 1;
+                "automation:rollout"
+            }
+            _ => panic!("round {round}: expected one to win, got {trip:?} and {raise:?}"),
+        };
+        assert_eq!(
+            store
+                .get_rollout_plan("default", "checkout", "production")
+                .await
+                .unwrap()
+                .version,
+            plan_version
+        );
+        assert_eq!(
+            versions(&*store, "default").await,
+            bumped(&before, &["production"])
+        );
+        let log = all_changes(&*store, Some("default")).await;
+        assert_eq!(log.len() as u64, changes + 1, "round {round}");
+        assert_eq!(
+            (log[0].resource, log[0].actor.as_str()),
+            (ResourceKind::FlagConfig, winner)
+        );
+        store
+            .delete_kill_switch("default", &id, &meta("u", secs))
+            .await
+            .unwrap();
+    }
 }
 
 pub async fn rollout_plans_are_deleted_and_go_with_their_flag(store: Arc<dyn Store>) {
