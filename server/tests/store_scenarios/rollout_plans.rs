@@ -2,8 +2,8 @@
 //! config as one change (one environment version), reads in key order,
 //! moves conditional on the plan's version (with or without exposure,
 //! refused while a kill switch on the flag is tripped), exactly one of two
-//! racing moves committing, and plans going with their flag or
-//! environment.
+//! racing moves committing, a raise racing a trip (one wins, never both),
+//! and plans going with their flag or environment.
 
 use std::sync::Arc;
 use std::time::Duration;
