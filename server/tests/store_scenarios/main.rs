@@ -25,6 +25,11 @@
 //! - `kill_switches`: kill switches (audited, no version bump), their
 //!   transitions with the flag's config in one change, health events once.
 //! - `usage`: evaluation counts, last-evaluated times, stale flags.
+//! - `rollout_plans`: rollout plans (a put writes its exposure into the
+//!   flag's config as one change), moves conditional on the plan's version
+//!   and refused while a kill switch is tripped, two racing moves (one
+//!   store, or two on one database) committing once, a raise racing a
+//!   kill switch's trip, plans going with their flag or environment.
 
 mod accounts;
 mod common;
@@ -36,6 +41,7 @@ mod kill_switches;
 mod lifecycle;
 mod log;
 mod projects;
+mod rollout_plans;
 mod sqlite_file;
 mod usage;
 
@@ -158,7 +164,56 @@ scenarios!(
     kill_switches::transitions_write_the_flag_in_one_change,
     kill_switches::health_events_are_stored_once,
     kill_switches::switches_go_with_their_flag,
+    rollout_plans::rollout_plan_put_writes_the_exposure_in_one_change,
+    rollout_plans::rollout_plan_puts_that_fail_change_nothing,
+    rollout_plans::rollout_plans_are_read_in_key_order,
+    rollout_plans::rollout_moves_write_the_config_or_the_plan,
+    rollout_plans::rollout_raises_are_refused_while_a_switch_is_tripped,
+    rollout_plans::rollout_moves_race_to_commit_once,
+    rollout_plans::rollout_raise_and_trip_race_one_wins,
+    rollout_plans::rollout_plans_are_deleted_and_go_with_their_flag,
 );
+
+/// Two SQLite stores on one file, as two processes would open it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_rollout_moves_race_to_commit_once_across_stores() {
+    let dir = TempDir::new();
+    let path = dir.0.join("data").join("vexil.db");
+    let a = SqliteStore::open(&path).await.unwrap();
+    let b = SqliteStore::open(&path).await.unwrap();
+    rollout_plans::rollout_moves_race_to_commit_once_across_stores(
+        Arc::new(a.clone()),
+        Arc::new(b.clone()),
+    )
+    .await;
+    a.close().await;
+    b.close().await;
+}
+
+/// Two PostgreSQL stores (two replicas) on one fresh database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_rollout_moves_race_to_commit_once_across_stores() {
+    let test = "rollout_moves_race_to_commit_once_across_stores";
+    let Some(url) = fresh_db::postgres_url(test) else {
+        return;
+    };
+    let db = FreshDatabase::create(&url).await;
+    let a = PostgresStore::connect(db.url()).await.unwrap();
+    let b = PostgresStore::connect(db.url()).await.unwrap();
+    let scenario = rollout_plans::rollout_moves_race_to_commit_once_across_stores(
+        Arc::new(a.clone()),
+        Arc::new(b.clone()),
+    );
+    let outcome = tokio::spawn(scenario).await;
+    b.pool().close().await;
+    db.drop(&a).await;
+    if let Err(error) = outcome {
+        match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(error) => panic!("scenario did not finish: {error}"),
+        }
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_file_concurrent_creates_all_commit() {

@@ -235,6 +235,8 @@ impl SqliteStore {
     ) -> StoreResult<()> {
         let key = (project, flag, environment);
         let mut tx = self.begin_write().await?;
+        // A missing environment is `NotFound` for it, as on PostgreSQL.
+        environment_row(&mut tx, project, environment).await?;
         let Some(before) = plan_row(&mut tx, key).await? else {
             return Err(missing(&mut tx, key).await);
         };
