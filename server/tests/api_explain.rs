@@ -172,3 +172,48 @@ async fn refusals_and_bad_input_get_exact_errors() {
         )
     );
 }
+
+/// `GET …/environments/{e}/snapshot`: the same JSON an SDK key gets from
+/// `/api/v1/snapshot`, for people of any role (the UI's in-browser
+/// preview), and refused as explain refuses.
+#[tokio::test]
+async fn people_read_an_environments_snapshot_as_sdks_get_it() {
+    let server = TestServer::start().await;
+    flag_fixture::install(&*server.store).await;
+    let viewer = server.user("vic", Role::Viewer).await;
+    let sdk_key = server.sdk_key(PROJECT, ENV).await;
+    let by_key = server
+        .request(Method::GET, "/api/v1/snapshot", Some(&sdk_key))
+        .send()
+        .await
+        .unwrap();
+    let etag = by_key.headers()["etag"].to_str().unwrap().to_owned();
+    let (_, expected) = json(by_key).await;
+    let path = format!("/api/v1/projects/{PROJECT}/environments/{ENV}/snapshot");
+    for bearer in [&viewer, &sdk_key, &server.admin] {
+        let response = server
+            .request(Method::GET, &path, Some(bearer))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["etag"].to_str().unwrap(), etag);
+        assert_eq!(json(response).await, (200, expected.clone()));
+    }
+
+    let get = |bearer: Option<&str>, path: &str| {
+        let request = server.request(Method::GET, path, bearer);
+        async move { json(request.send().await.unwrap()).await }
+    };
+    let staging_key = server.sdk_key(PROJECT, "staging").await;
+    assert_eq!(
+        get(Some(&staging_key), &path).await,
+        (
+            403,
+            json!({"error": {"code": "forbidden", "message":
+                "this SDK key reads environment `staging` of project `default` only, not `production` of `default`"}})
+        )
+    );
+    assert_eq!(get(None, &path).await.0, 401);
+    let missing = format!("/api/v1/projects/{PROJECT}/environments/moon/snapshot");
+    assert_eq!(get(Some(&viewer), &missing).await.0, 404);
+}

@@ -7,13 +7,19 @@
 //! so may an SDK key for that one environment, which can read all of its
 //! rules through the snapshot anyway. It explains the replica's cached
 //! snapshot, the one evaluation uses.
+//!
+//! `GET /api/v1/projects/{project}/environments/{environment}/snapshot`
+//! hands the same readers that snapshot as JSON, so the UI's "who gets
+//! what" preview evaluates in the browser with the WASM engine, exactly as
+//! SDKs do.
 
 use axum::Router;
 use axum::extract::{FromRef, FromRequestParts, Path, State};
-use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, ETAG};
 use axum::http::request::Parts;
-use axum::routing::post;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
 use vexil_engine::Explanation;
@@ -27,7 +33,10 @@ use crate::snapshots::SnapshotCache;
 
 /// This module's part of the OpenAPI document.
 #[derive(Debug, OpenApi)]
-#[openapi(paths(explain), components(schemas(ExplainRequest)))]
+#[openapi(
+    paths(explain, environment_snapshot),
+    components(schemas(ExplainRequest))
+)]
 pub struct Doc;
 
 /// The explain route.
@@ -37,10 +46,59 @@ where
     AuthState: FromRef<S>,
     SnapshotCache: FromRef<S>,
 {
-    Router::new().route(
-        "/api/v1/projects/{project}/flags/{flag}/environments/{environment}/explain",
-        post(explain),
+    Router::new()
+        .route(
+            "/api/v1/projects/{project}/flags/{flag}/environments/{environment}/explain",
+            post(explain),
+        )
+        .route(
+            "/api/v1/projects/{project}/environments/{environment}/snapshot",
+            get(environment_snapshot),
+        )
+}
+
+/// One environment's snapshot, as SDKs receive it, for people (any role)
+/// and for an SDK key of that environment; the version is the `ETag`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}/environments/{environment}/snapshot",
+    tag = "evaluation",
+    params(
+        ("project" = String, Path, description = "Project key"),
+        ("environment" = String, Path, description = "Environment key"),
+    ),
+    security(("user" = []), ("sdk_key" = [])),
+    responses(
+        (status = 200, description = "`{environment, version, flags, segments}`", body = Object,
+            headers(("ETag" = String, description = "The version, quoted: `\"42\"`"))),
+        (status = 401, description = "No credentials, or invalid, expired or revoked ones", body = ErrorBody),
+        (status = 403, description = "An SDK key of another environment", body = ErrorBody),
+        (status = 404, description = "No such project or environment", body = ErrorBody),
+        (status = 500, description = "A failure on Vexil's side (logged, not shown)", body = ErrorBody),
     )
+)]
+async fn environment_snapshot(
+    reader: Reader,
+    State(snapshots): State<SnapshotCache>,
+    Path((project, environment)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    if let Reader::Sdk(key) = &reader {
+        key.require_environment(&project, &environment)?;
+    }
+    let snapshot = snapshots.get(&project, &environment).await?;
+    let etag = format!("\"{}\"", snapshot.version());
+    let mut response = (
+        [(CONTENT_TYPE, "application/json")],
+        snapshot.json().clone(),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(ETAG, value);
+    }
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
 }
 
 /// The context to explain the flag for.
