@@ -26,10 +26,11 @@
 //!   transitions with the flag's config in one change, health events once.
 //! - `usage`: evaluation counts, last-evaluated times, stale flags.
 //! - `rollout_plans`: rollout plans (a put writes its exposure into the
-//!   flag's config as one change), moves conditional on the plan's version
-//!   and refused while a kill switch is tripped, two racing moves (one
-//!   store, or two on one database) committing once, a raise racing a
-//!   kill switch's trip, plans going with their flag or environment.
+//!   flag's config as one change), moves conditional on the plan's version,
+//!   plans going with their flag or environment.
+//! - `rollout_races`: moves refused while a kill switch is tripped, two
+//!   racing moves (one store, or two on one database) committing once, a
+//!   raise racing a kill switch's trip.
 
 mod accounts;
 mod common;
@@ -42,6 +43,7 @@ mod lifecycle;
 mod log;
 mod projects;
 mod rollout_plans;
+mod rollout_races;
 mod sqlite_file;
 mod usage;
 
@@ -168,9 +170,9 @@ scenarios!(
     rollout_plans::rollout_plan_puts_that_fail_change_nothing,
     rollout_plans::rollout_plans_are_read_in_key_order,
     rollout_plans::rollout_moves_write_the_config_or_the_plan,
-    rollout_plans::rollout_raises_are_refused_while_a_switch_is_tripped,
-    rollout_plans::rollout_moves_race_to_commit_once,
-    rollout_plans::rollout_raise_and_trip_race_one_wins,
+    rollout_races::rollout_raises_are_refused_while_a_switch_is_tripped,
+    rollout_races::rollout_moves_race_to_commit_once,
+    rollout_races::rollout_raise_and_trip_race_one_wins,
     rollout_plans::rollout_plans_are_deleted_and_go_with_their_flag,
 );
 
@@ -181,7 +183,7 @@ async fn sqlite_rollout_moves_race_to_commit_once_across_stores() {
     let path = dir.0.join("data").join("vexil.db");
     let a = SqliteStore::open(&path).await.unwrap();
     let b = SqliteStore::open(&path).await.unwrap();
-    rollout_plans::rollout_moves_race_to_commit_once_across_stores(
+    rollout_races::rollout_moves_race_to_commit_once_across_stores(
         Arc::new(a.clone()),
         Arc::new(b.clone()),
     )
@@ -200,7 +202,7 @@ async fn postgres_rollout_moves_race_to_commit_once_across_stores() {
     let db = FreshDatabase::create(&url).await;
     let a = PostgresStore::connect(db.url()).await.unwrap();
     let b = PostgresStore::connect(db.url()).await.unwrap();
-    let scenario = rollout_plans::rollout_moves_race_to_commit_once_across_stores(
+    let scenario = rollout_races::rollout_moves_race_to_commit_once_across_stores(
         Arc::new(a.clone()),
         Arc::new(b.clone()),
     );
