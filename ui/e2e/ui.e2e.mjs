@@ -358,6 +358,23 @@ test('the timeline shows the production change and a deploy, filtered by kind', 
   await timeline.locator('li').first().getByText('Details').click();
   assert.match(await timeline.locator('li').first().locator('dl').textContent(), /service\s*checkout-api\s*version\s*2\.4\.0\s*status\s*succeeded\s*commit\s*abc1234/);
   assert.deepEqual(await axeViolations(page), []);
+
+  // Fifty more deploys: a page of 50, then **Load more** for the first one.
+  for (let i = 0; i < 50; i++) {
+    const more = await fetch(`${server.url}/api/v1/deploys`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...deploy, version: `3.0.${i}` }),
+    });
+    assert.equal(more.status, 202);
+  }
+  await page.reload();
+  await page.getByRole('button', { name: 'Load more' }).waitFor();
+  assert.equal(await timeline.locator('li').count(), 50);
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=timeline] li').length === 51);
+  assert.match(await timeline.locator('li').last().textContent(), /checkout-api 2\.4\.0 succeeded/);
+  assert.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0);
 });
 
 test('logs out', async () => {
