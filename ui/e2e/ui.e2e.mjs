@@ -312,6 +312,71 @@ test('lists kill switches (none on a server without the kill-switch API)', async
   assert.deepEqual(await axeViolations(page), []);
 });
 
+test('the timeline shows the production change and a deploy, filtered by kind', async () => {
+  // The timeline opens on the header's environment.
+  await page.locator('header').getByLabel('Environment').selectOption('production');
+  await page.getByRole('link', { name: 'Timeline' }).click();
+  await page.waitForURL(/\/projects\/default\/timeline\?env=production&window=7d$/);
+  const timeline = page.getByTestId('timeline');
+  const change = timeline.locator('li[data-kind=change]').filter({ hasText: 'launch in e2e' });
+  await change.waitFor();
+  assert.match(await change.textContent(), /Change.*just now.*production.*by user:admin.*toggled flag config e2e-checkout/s);
+  await change.getByText('Details').click();
+  assert.match(await change.textContent(), /\/enabled\s*false\s*true/);
+
+  // A deploy from a pipeline's integration token, seen after a reload.
+  const { token } = await api('POST', '/api/v1/tokens', { name: 'e2e-deploys', kind: 'integration', expires_in_days: 30 });
+  const deploy = { service: 'checkout-api', version: '2.4.0', environment: 'production', status: 'succeeded', commit: 'abc1234' };
+  const posted = await fetch(`${server.url}/api/v1/deploys`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(deploy),
+  });
+  assert.equal(posted.status, 202, await posted.text());
+  await page.reload();
+  const first = timeline.locator('li').first();
+  await timeline.locator('li[data-kind=deploy]').waitFor();
+  assert.equal(await first.getAttribute('data-kind'), 'deploy');
+  assert.match(await first.textContent(), /Deploy.*production.*service checkout-api.*checkout-api 2\.4\.0 succeeded/s);
+  await change.getByText('Details').click();
+  await page.screenshot({ path: join(SHOTS, 'timeline.png'), fullPage: true });
+  assert.deepEqual(await axeViolations(page), []);
+
+  // Deploys only: the filter goes into the URL, and a reload keeps it.
+  const filters = page.getByRole('form', { name: 'Timeline filters' });
+  for (const kind of ['Change', 'Kill switch', 'Rollout']) await filters.getByLabel(kind, { exact: true }).uncheck();
+  await page.waitForURL(/kinds=deploy&/);
+  await page.waitForFunction(() => {
+    const kinds = [...document.querySelectorAll('[data-testid=timeline] li')].map((li) => li.getAttribute('data-kind'));
+    return kinds.length === 1 && kinds[0] === 'deploy';
+  });
+  await page.reload();
+  await timeline.locator('li[data-kind=deploy]').waitFor();
+  assert.equal(await timeline.locator('li').count(), 1);
+  assert.equal(await filters.getByLabel('Change', { exact: true }).isChecked(), false);
+  assert.equal(await filters.getByLabel('Deploy', { exact: true }).isChecked(), true);
+  await timeline.locator('li').first().getByText('Details').click();
+  assert.match(await timeline.locator('li').first().locator('dl').textContent(), /service\s*checkout-api\s*version\s*2\.4\.0\s*status\s*succeeded\s*commit\s*abc1234/);
+  assert.deepEqual(await axeViolations(page), []);
+
+  // Fifty more deploys: a page of 50, then **Load more** for the first one.
+  for (let i = 0; i < 50; i++) {
+    const more = await fetch(`${server.url}/api/v1/deploys`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...deploy, version: `3.0.${i}` }),
+    });
+    assert.equal(more.status, 202);
+  }
+  await page.reload();
+  await page.getByRole('button', { name: 'Load more' }).waitFor();
+  assert.equal(await timeline.locator('li').count(), 50);
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=timeline] li').length === 51);
+  assert.match(await timeline.locator('li').last().textContent(), /checkout-api 2\.4\.0 succeeded/);
+  assert.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0);
+});
+
 test('logs out', async () => {
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL('**/login');

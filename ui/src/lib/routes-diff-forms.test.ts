@@ -14,6 +14,8 @@ describe('routes', () => {
       { page: 'history', project: 'default' },
       { page: 'history', project: 'default', flag: 'x' },
       { page: 'kill-switches', project: 'default' },
+      { page: 'timeline', project: 'default' },
+      { page: 'timeline', project: 'default', query: 'env=all&kinds=deploy%2Ctrip&window=1h' },
     ];
     for (const route of routes) {
       const [path, search] = routePath(route).split('?');
