@@ -10,7 +10,12 @@ const server = process.env.VEXIL_URL ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
   plugins: [svelte()],
+  // The preview's engine (`@vexil/sdk`, linked from ../sdk-wasm/js) loads
+  // its `.wasm` beside its JavaScript: served from there in development,
+  // emitted as an asset by the build; never pre-bundled.
+  optimizeDeps: { exclude: ['@vexil/sdk'] },
   server: {
+    fs: { allow: ['..'] },
     proxy: {
       '/api': { target: server, ws: true },
       '/healthz': server,

@@ -111,11 +111,19 @@ test('rolls out by region and the preview agrees with the evaluate API', async (
   await page.screenshot({ path: join(SHOTS, 'flag-page.png'), fullPage: true });
 
   const key = await api('POST', `/api/v1/projects/default/environments/${ENV}/sdk-keys`, { name: 'e2e' });
+  // The preview evaluates in the browser: the engine's WebAssembly module
+  // is fetched (once), and the result names the snapshot it evaluated.
+  const wasm = page.waitForResponse((r) => r.url().endsWith('.wasm'));
+  const snapshot = await api('GET', `/api/v1/projects/default/environments/${ENV}/snapshot`);
   for (const [user, region] of [['user-1', 'eu-west-1'], ['user-2', 'us-east-1'], ['user-3', 'us-east-1'], ['user-4', 'ap-south-1']]) {
     await page.getByLabel('Context key', { exact: true }).fill(user);
     await page.getByLabel(/Attributes/).fill(`region=${region}`);
     await page.getByRole('button', { name: 'Explain' }).click();
     await page.getByTestId('preview-result').waitFor();
+    const module = await wasm;
+    assert.equal(module.status(), 200);
+    assert.equal(module.headers()['content-type'], 'application/wasm');
+    assert.equal(await page.getByTestId('preview-version').textContent(), `version ${snapshot.version}`);
     const evaluated = await fetch(`${server.url}/api/v1/evaluate`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${key.token}`, 'Content-Type': 'application/json' },

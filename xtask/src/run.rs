@@ -33,7 +33,10 @@ fn local_admin_password(data_dir: &std::path::Path) -> Result<String> {
 pub fn run(server_args: Vec<String>) -> Result<()> {
     let ui = repo_root().join("ui");
     if ui.join("package.json").is_file() {
-        if !ui.join("node_modules").is_dir() {
+        // The UI's preview runs the engine in the browser: the JS SDK (and
+        // its WebAssembly module) is built first.
+        crate::wasm::js_package()?;
+        if !ui.join("node_modules").join("@vexil").join("sdk").exists() {
             run_command(command("npm").arg("ci").current_dir(&ui))?;
         }
         run_command(command("npm").args(["run", "build"]).current_dir(&ui))?;

@@ -28,6 +28,13 @@ pub fn wasm() -> Result<()> {
     report_size()
 }
 
+/// [`wasm`], then the JS package's own build (`dist/`): what the UI imports
+/// for its in-browser preview.
+pub fn js_package() -> Result<()> {
+    wasm()?;
+    run(command("npm").args(["run", "build"]).current_dir(js_dir()))
+}
+
 pub fn build_module() -> Result<()> {
     run(cargo().args([
         "build",

@@ -173,6 +173,15 @@ export class Api {
     });
   }
 
+  /** The environment's snapshot as SDKs get it, as JSON text (for the in-browser engine). */
+  async snapshotText(project: string, env: string): Promise<string> {
+    const snapshot = await this.request<unknown>(
+      'GET',
+      `/api/v1/projects/${enc(project)}/environments/${enc(env)}/snapshot`,
+    );
+    return JSON.stringify(snapshot);
+  }
+
   explain(project: string, flag: string, env: string, context: Context): Promise<Explanation> {
     return this.request('POST', `${this.configPath(project, flag, env)}/explain`, { context });
   }
