@@ -312,12 +312,63 @@ test('a viewer sees no edit controls', async () => {
   await context.close();
 });
 
-test('lists kill switches (none on a server without the kill-switch API)', async () => {
+test('creates a kill switch that an Alertmanager alert trips, seen on the page, and re-arms it', async () => {
   await page.getByRole('link', { name: 'Kill switches' }).click();
   await page.getByText('No kill switches in this project.').waitFor();
   await page.getByRole('button', { name: 'New kill switch' }).click();
-  await page.getByRole('heading', { name: 'New kill switch' }).waitFor();
+  const form = page.locator('form[aria-labelledby=new-switch-title]');
+  await form.getByRole('heading', { name: 'New kill switch' }).waitFor();
   assert.deepEqual(await axeViolations(page), []);
+  await form.getByLabel('Name').fill('Checkout errors');
+  // The form's first two selects: the flag and the environment.
+  await form.locator('select').nth(0).selectOption(FLAG);
+  await form.locator('select').nth(1).selectOption(ENV);
+  await form.getByLabel('Label').fill('alertname');
+  await form.getByLabel('Value').fill('CheckoutErrors');
+  await form.getByRole('button', { name: 'Create kill switch' }).click();
+  const row = page.locator('tr[data-switch="Checkout errors"]');
+  await row.getByText('armed').waitFor();
+
+  // Alertmanager posts a firing alert with an integration token.
+  const integration = await api('POST', '/api/v1/tokens', { name: 'alertmanager-e2e', kind: 'integration', expires_in_days: 30 });
+  const alert = {
+    version: '4', groupKey: '{}:{alertname="CheckoutErrors"}', truncatedAlerts: 0, status: 'firing',
+    receiver: 'vexil', groupLabels: { alertname: 'CheckoutErrors' }, commonLabels: {}, commonAnnotations: {},
+    externalURL: 'http://alertmanager:9093',
+    alerts: [{
+      status: 'firing', labels: { alertname: 'CheckoutErrors', severity: 'page' },
+      annotations: { summary: 'checkout 5xx above 2%' }, startsAt: '2026-12-03T07:00:00Z',
+      endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: 'e2e0c0ffee',
+    }],
+  };
+  const posted = await fetch(`${server.url}/api/v1/integrations/alertmanager`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${integration.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(alert),
+  });
+  assert.equal(posted.status, 202);
+  await page.reload();
+  await row.locator('.badge.killed').filter({ hasText: 'tripped' }).waitFor();
+  await row.getByText(/^since /).waitFor();
+  await row.getByText('by 1 alert(s)').click();
+  assert.match(await row.locator('pre').textContent(), /"fingerprint": "e2e0c0ffee"/);
+  const config = await api('GET', `/api/v1/projects/default/flags/${FLAG}/environments/${ENV}`);
+  assert.equal(config.enabled, false);
+  await page.screenshot({ path: join(SHOTS, 'kill-switches.png'), fullPage: true });
+  assert.deepEqual(await axeViolations(page), []);
+
+  // The flags list says automation killed it.
+  await page.getByRole('link', { name: 'Flags' }).click();
+  await page.locator('tr', { hasText: 'E2E checkout' }).getByText('killed by automation').waitFor();
+
+  await page.getByRole('link', { name: 'Kill switches' }).click();
+  await row.getByRole('button', { name: 'Re-arm' }).click();
+  const confirm = page.getByRole('dialog');
+  if (await confirm.count()) {
+    await confirm.getByRole('textbox').fill('fixed by the e2e');
+    await confirm.getByRole('button', { name: /confirm|re-arm|ok/i }).click();
+  }
+  await row.getByText('armed').waitFor();
 });
 
 test('the timeline shows the production change and a deploy, filtered by kind', async () => {
