@@ -1,10 +1,15 @@
 //! The UI's live feed (`GET /api/v1/projects/{p}/events`) against a real
 //! server: changes made by other requests arrive in order, a resumed feed
 //! gets exactly the missed ones, a kill switch tripped by Alertmanager
-//! shows up, and the feed refuses what other GETs refuse.
+//! shows up, and the feed refuses what other GETs refuse. With `launch`ed
+//! servers: shutdown ends open feeds, and a change through one PostgreSQL
+//! replica reaches a feed on the other (Redis doorbell).
 
 mod api_support;
 mod common;
+#[path = "store_scenarios/fresh_db.rs"]
+mod fresh_db;
+mod sdk_e2e_support;
 #[allow(dead_code)]
 #[path = "api_kill_switches/support.rs"]
 mod support;
@@ -41,6 +46,18 @@ impl Feed {
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id.to_string());
         }
+        Feed::from(request).await
+    }
+
+    /// A feed of the server at `base`, as `session`.
+    async fn open_at(base: &str, session: &str) -> Feed {
+        let request = reqwest::Client::new()
+            .get(format!("{base}{EVENTS}"))
+            .bearer_auth(session);
+        Feed::from(request).await
+    }
+
+    async fn from(request: reqwest::RequestBuilder) -> Feed {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(
@@ -270,4 +287,95 @@ async fn the_feed_refuses_what_other_gets_refuse() {
         body["error"]["message"],
         json!("`Last-Event-ID` must be a change id (a whole number), not `yesterday`")
     );
+}
+
+/// A session of the admin of a `launch`ed server.
+async fn session_at(base: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": sdk_e2e_support::ADMIN, "password": sdk_e2e_support::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn shutdown_ends_open_feeds() {
+    use sdk_e2e_support::{Server, Storage, within};
+    let server = Server::start(&Storage::fresh_sqlite()).await;
+    let session = session_at(&server.base).await;
+    let mut feed = Feed::open_at(&server.base, &session).await;
+    // `stop` returns once `launch` has: the open feed did not hold up the
+    // graceful shutdown.
+    server.stop().await;
+    let end = within("the feed to end", feed.response.chunk()).await;
+    assert!(matches!(end, Ok(None)), "{end:?}");
+}
+
+#[tokio::test]
+async fn a_change_through_one_replica_reaches_a_feed_on_the_other() {
+    use sdk_e2e_support::{Api, Server, Storage};
+    let Some(url) =
+        fresh_db::postgres_url("a_change_through_one_replica_reaches_a_feed_on_the_other")
+    else {
+        return;
+    };
+    let Ok(redis) = std::env::var("VEXIL_TEST_REDIS_URL") else {
+        eprintln!("two-replica live feed test SKIPPED: VEXIL_TEST_REDIS_URL is not set");
+        return;
+    };
+    let db = fresh_db::FreshDatabase::create(&url).await;
+    let storage = Storage::Postgres(db.url().to_owned());
+    // No version poll to speak of: the change travels by the doorbell (or
+    // the feed's own poll of the log).
+    let start = |storage: Storage, redis: String| async move {
+        Server::start_configured(&storage, |config| {
+            config.poll_interval_ms = 3_600_000;
+            config.redis_url = Some(redis.parse().unwrap());
+        })
+        .await
+    };
+    let a = start(storage.clone(), redis.clone()).await;
+    let b = start(storage, redis).await;
+    let session = session_at(&b.base).await;
+    let mut feed = Feed::open_at(&b.base, &session).await;
+
+    let created = Api::login(&a)
+        .await
+        .call(
+            Method::POST,
+            "/api/v1/projects/default/flags",
+            Some(boolean_flag("checkout")),
+            201,
+        )
+        .await;
+    assert_eq!(created["key"], json!("checkout"));
+    let asked = std::time::Instant::now();
+    let event = feed.next().await;
+    // Sooner than the feed's own poll of the log: the doorbell woke it
+    // (about 15 ms on the development machine).
+    assert!(asked.elapsed() < vexil_server::api::live::POLL_EVERY);
+    assert_eq!(
+        (
+            &event.event,
+            &event.data["resource"],
+            &event.data["key"],
+            &event.data["action"]
+        ),
+        (
+            &"change".to_owned(),
+            &json!("flag"),
+            &json!("checkout"),
+            &json!("created")
+        )
+    );
+    a.stop().await;
+    b.stop().await;
+    let store = vexil_server::store::postgres::PostgresStore::connect(db.url())
+        .await
+        .unwrap();
+    db.drop(&store).await;
 }
