@@ -22,13 +22,19 @@ class AppState {
   /** The live feed's state, for the header's indicator. */
   liveState = $state<LiveState>('offline');
   /** The current project's live feed; pages subscribe to reload on changes. */
-  hub = new LiveHub({
-    token: () => this.api.token,
-    onState: (state) => (this.liveState = state),
-    onFatal: (status) => {
-      if (status === 401 && this.session) this.logout('Your session ended; log in again.');
+  hub = new LiveHub(
+    {
+      token: () => this.api.token,
+      onState: (state) => (this.liveState = state),
+      onFatal: (status) => {
+        if (status === 401 && this.session) this.logout('Your session ended; log in again.');
+      },
     },
-  });
+    {
+      anchor: async (project) => String((await this.api.changes(project, { perPage: 1 })).items[0]?.id ?? 0),
+      connectDelayMs: 1500,
+    },
+  );
 
   get project(): string {
     const r = this.route;
@@ -89,7 +95,7 @@ class AppState {
   async loadProject() {
     if (!this.session || this.route.page === 'login') return;
     const project = this.project;
-    this.hub.watch(project);
+    await this.hub.watch(project);
     if (this.loadedProject === project) return;
     this.loadedProject = project;
     try {

@@ -143,40 +143,61 @@ describe('LiveFeed', () => {
 });
 
 describe('LiveHub', () => {
-  it('hands each subscriber of the project one debounced burst', async () => {
+  it('connects after the delay from the anchor, and hands each subscriber one debounced burst', async () => {
     vi.useFakeTimers();
     try {
       const made: FeedOptions[] = [];
       const stopped: string[] = [];
-      const hub = new LiveHub({ token: () => 't' }, (o) => {
-        made.push(o);
-        return { stop: () => stopped.push(o.project) } as unknown as LiveFeed;
-      });
+      const anchors: string[] = [];
+      const hub = new LiveHub(
+        { token: () => 't' },
+        {
+          anchor: async (project) => {
+            anchors.push(project);
+            return project === 'default' ? '41' : '0';
+          },
+          connectDelayMs: 1500,
+        },
+        (o) => {
+          made.push(o);
+          return { stop: () => stopped.push(o.project) } as unknown as LiveFeed;
+        },
+      );
       const bursts: string[][] = [];
       const others: string[][] = [];
       hub.subscribe('default', (events) => bursts.push(events.map((e) => e.id)), 250);
       const off = hub.subscribe('other', (events) => others.push(events.map((e) => e.id)), 250);
-      hub.watch('default');
-      hub.watch('default');
-      expect(made.map((o) => o.project)).toEqual(['default']);
+      await hub.watch('default');
+      await hub.watch('default');
+      expect(anchors).toEqual(['default']);
+      vi.advanceTimersByTime(1499);
+      expect(made).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(made.map((o) => [o.project, o.lastEventId])).toEqual([['default', '41']]);
       const send = (id: string) => made[0].onEvent({ event: 'change', id, data: '{}' });
-      send('1');
+      send('42');
       vi.advanceTimersByTime(200);
-      send('2');
+      send('43');
       vi.advanceTimersByTime(249);
       expect(bursts).toEqual([]);
       vi.advanceTimersByTime(1);
-      expect(bursts).toEqual([['1', '2']]);
-      send('3');
+      expect(bursts).toEqual([['42', '43']]);
+      send('44');
       vi.advanceTimersByTime(250);
-      expect(bursts).toEqual([['1', '2'], ['3']]);
+      expect(bursts).toEqual([['42', '43'], ['44']]);
       expect(others).toEqual([]);
       off();
-      hub.watch('other');
+      // Leaving before the delay ran out: the superseded feed never opens.
+      await hub.watch('other');
       expect(stopped).toEqual(['default']);
-      expect(made.map((o) => o.project)).toEqual(['default', 'other']);
+      await hub.watch('third');
+      vi.advanceTimersByTime(1500);
+      expect(made.map((o) => [o.project, o.lastEventId])).toEqual([
+        ['default', '41'],
+        ['third', '0'],
+      ]);
       hub.stop();
-      expect(stopped).toEqual(['default', 'other']);
+      expect(stopped).toEqual(['default', 'third']);
     } finally {
       vi.useRealTimers();
     }

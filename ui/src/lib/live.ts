@@ -173,6 +173,18 @@ export class LiveFeed {
 
 type Handler = (events: SseEvent[]) => void;
 
+/** How the hub learns where the log stands and when to connect. */
+export interface HubTiming {
+  /** The id of the project's newest change (`'0'` for none), read before
+   *  the page loads its data; the feed resumes after it, so nothing
+   *  committed in between is missed. */
+  anchor?: (project: string) => Promise<string>;
+  /** The feed connects this long after `watch`, so its connection (one of
+   *  the browser's six per host) does not compete with the page's first
+   *  burst of requests. */
+  connectDelayMs?: number;
+}
+
 /**
  * The app's one feed (of the current project) and the pages listening to
  * it. Each subscriber gets the events of a burst together, `debounceMs`
@@ -181,24 +193,47 @@ type Handler = (events: SseEvent[]) => void;
 export class LiveHub {
   private feed: LiveFeed | null = null;
   private project = '';
+  /** Bumped by every `watch`/`stop`, so a superseded delayed connect does nothing. */
+  private generation = 0;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly timing: HubTiming;
   private readonly subscribers = new Set<{ project: string; handler: Handler; debounceMs: number; queued: SseEvent[]; timer?: ReturnType<typeof setTimeout> }>();
   private readonly make: (opts: FeedOptions) => LiveFeed;
   private readonly base: Omit<FeedOptions, 'project' | 'onEvent'>;
 
-  constructor(base: Omit<FeedOptions, 'project' | 'onEvent'>, make = (o: FeedOptions) => new LiveFeed(o)) {
+  constructor(
+    base: Omit<FeedOptions, 'project' | 'onEvent'>,
+    timing: HubTiming = {},
+    make = (o: FeedOptions) => new LiveFeed(o),
+  ) {
     this.base = base;
+    this.timing = timing;
     this.make = make;
   }
 
-  /** Follows `project` (a no-op if already following it). */
-  watch(project: string) {
-    if (this.feed && this.project === project) return;
+  /** Follows `project` (a no-op if already following it); resolves once
+   *  the anchor is read, before the (delayed) connection. */
+  async watch(project: string): Promise<void> {
+    if (this.project === project) return;
     this.stop();
     this.project = project;
-    this.feed = this.make({ ...this.base, project, onEvent: (e) => this.dispatch(project, e) });
+    const generation = this.generation;
+    let lastEventId = '';
+    try {
+      lastEventId = (await this.timing.anchor?.(project)) ?? '';
+    } catch {
+      // Start at the newest change instead.
+    }
+    if (generation !== this.generation) return;
+    this.connectTimer = setTimeout(() => {
+      if (generation !== this.generation) return;
+      this.feed = this.make({ ...this.base, project, lastEventId, onEvent: (e) => this.dispatch(project, e) });
+    }, this.timing.connectDelayMs ?? 0);
   }
 
   stop() {
+    this.generation += 1;
+    clearTimeout(this.connectTimer);
     this.feed?.stop();
     this.feed = null;
     this.project = '';
