@@ -349,6 +349,14 @@ async function liveUpdates() {
   assert.equal(navigations, 0);
   assert.equal(await page.evaluate(() => window.vexilE2eMarker), 'same document');
   assert.equal((await api('GET', `/api/v1/projects/default/flags/${FLAG}/environments/production`)).enabled, false);
+
+  // The flag page too, while its editor holds no edits.
+  await page.getByRole('link', { name: 'E2E checkout' }).click();
+  await page.getByRole('tab', { name: 'Staging' }).click();
+  await summary('On');
+  await other('POST', `/api/v1/projects/default/flags/${FLAG}/environments/staging/toggle`, { enabled: false });
+  await summary('Off');
+  assert.equal(await page.evaluate(() => window.vexilE2eMarker), 'same document');
 }
 
 test('live: a tripped kill switch and another session\'s toggle show without a reload', liveUpdates);
