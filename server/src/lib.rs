@@ -234,6 +234,7 @@ pub fn app(state: AppState) -> Router {
         api::rollout_plans::Doc::openapi(),
         api::health_events::Doc::openapi(),
         api::timeline::Doc::openapi(),
+        api::live::Doc::openapi(),
         stream::Doc::openapi(),
     ]);
     Router::new()
@@ -251,6 +252,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::rollout_plans::router())
         .merge(api::health_events::router())
         .merge(api::timeline::router())
+        .merge(api::live::router())
         .merge(api::tokens::router())
         .merge(api::evaluate::router())
         .merge(api::explain::router())

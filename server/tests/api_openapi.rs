@@ -84,6 +84,11 @@ const OPERATIONS: &[(&str, &str, &[u16])] = &[
         "get",
         &[200, 400, 401, 404],
     ),
+    (
+        "/api/v1/projects/{project}/events",
+        "get",
+        &[200, 400, 401, 404],
+    ),
 ];
 
 #[tokio::test]

@@ -491,6 +491,100 @@ test('loads the flags page with 1 000 flags in under a second', async () => {
   assert.equal(await page.locator('tr[data-flag]').getAttribute('data-flag'), FLAG);
 });
 
+/**
+ * Live updates: with the flags page open, an Alertmanager payload trips a
+ * kill switch and the flag's production switch turns off, then another
+ * session's toggle shows, all without a reload (the page's marker survives
+ * and no navigation happens).
+ */
+async function liveUpdates() {
+  const { token } = await api('POST', '/api/v1/tokens', { name: 'e2e-alertmanager', kind: 'integration' });
+  await api('POST', '/api/v1/projects/default/kill-switches', {
+    name: 'E2E checkout errors',
+    flag: FLAG,
+    environment: 'production',
+    trigger: { alert: { matchers: [{ label: 'alertname', op: '=', value: 'E2ECheckoutErrors' }] } },
+    action: 'disable',
+    restore: 'manual',
+  });
+  const other = await apiAs(server.url, ADMIN.username, ADMIN.password);
+
+  await page.goto(`${server.url}/projects/default/flags`);
+  await page.getByLabel('Search flags').fill(FLAG);
+  await page.waitForFunction(() => document.querySelectorAll('tr[data-flag]').length === 1);
+  const production = page.getByRole('switch', { name: `${FLAG} in Production` });
+  const staging = page.getByRole('switch', { name: `${FLAG} in Staging` });
+  assert.equal(await production.isChecked(), true);
+  assert.equal(await staging.isChecked(), false);
+  await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
+  await page.evaluate(() => {
+    window.vexilE2eMarker = 'same document';
+  });
+  let navigations = 0;
+  const counted = (frame) => {
+    if (frame === page.mainFrame()) navigations += 1;
+  };
+  page.on('framenavigated', counted);
+
+  const alert = {
+    version: '4',
+    groupKey: '{}:{alertname="E2ECheckoutErrors"}',
+    truncatedAlerts: 0,
+    status: 'firing',
+    receiver: 'vexil',
+    groupLabels: { alertname: 'E2ECheckoutErrors' },
+    commonLabels: { alertname: 'E2ECheckoutErrors' },
+    commonAnnotations: { summary: 'checkout errors in e2e' },
+    externalURL: 'http://alertmanager.example:9093',
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'E2ECheckoutErrors', severity: 'page' },
+        annotations: { summary: 'checkout errors in e2e' },
+        startsAt: '2026-12-03T06:40:00Z',
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prometheus.example:9090/graph',
+        fingerprint: 'e2e0001',
+      },
+    ],
+  };
+  const posted = await fetch(`${server.url}/api/v1/integrations/alertmanager`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(alert),
+  });
+  assert.equal(posted.status, 202, await posted.text());
+  await page.waitForFunction(
+    (name) => document.querySelector(`input[aria-label="${name}"]`)?.checked === false,
+    `${FLAG} in Production`,
+  );
+  await page.locator(`tr[data-flag="${FLAG}"] .badge.killed`).waitFor();
+  await page.screenshot({ path: join(SHOTS, 'live-kill-switch.png') });
+
+  await other('POST', `/api/v1/projects/default/flags/${FLAG}/environments/staging/toggle`, {
+    enabled: true,
+    reason: 'another session',
+  });
+  await page.waitForFunction(
+    (name) => document.querySelector(`input[aria-label="${name}"]`)?.checked === true,
+    `${FLAG} in Staging`,
+  );
+  page.off('framenavigated', counted);
+  assert.equal(navigations, 0);
+  assert.equal(await page.evaluate(() => window.vexilE2eMarker), 'same document');
+  assert.equal((await api('GET', `/api/v1/projects/default/flags/${FLAG}/environments/production`)).enabled, false);
+
+  // The flag page too, while its editor holds no edits.
+  await page.getByRole('link', { name: 'E2E checkout' }).click();
+  await page.getByRole('tab', { name: 'Staging' }).click();
+  await summary('On');
+  await other('POST', `/api/v1/projects/default/flags/${FLAG}/environments/staging/toggle`, { enabled: false });
+  await summary('Off');
+  assert.equal(await page.evaluate(() => window.vexilE2eMarker), 'same document');
+}
+
+test('live: a tripped kill switch and another session\'s toggle show without a reload', liveUpdates);
+
 test('reports the bundle size', () => {
   const dir = new URL('../dist/assets/', import.meta.url).pathname;
   for (const file of readdirSync(dir)) {

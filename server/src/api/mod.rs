@@ -22,6 +22,8 @@
 //! - `configs`: a flag's config in one environment, and the toggle.
 //! - `segments`: segments.
 //! - `changes`: a project's change log.
+//! - `live`: `GET /api/v1/projects/{p}/events`, the change log as
+//!   Server-Sent Events for the UI's live updates.
 //! - `projects`: `/api/v1/projects[/{p}]`.
 //! - `resource`: what resource modules share: the `Admin` extractor,
 //!   `201 Created`, paging a whole list, problems found by hand.
@@ -52,6 +54,7 @@ pub mod flags;
 pub mod health_events;
 pub mod json;
 pub mod kill_switches;
+pub mod live;
 pub mod login;
 pub mod ofrep;
 pub mod openapi;

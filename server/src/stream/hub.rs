@@ -35,6 +35,10 @@ use crate::store::{Store, StoreError};
 /// Close code when the server cannot load the environment right now.
 const CLOSE_UNAVAILABLE: u16 = 1011;
 
+/// Project wake-ups a slow live feed may fall behind by before it is told
+/// it lagged (and then reads its project's log anyway).
+const CHANGED_CAPACITY: usize = 256;
+
 /// The replica's SDK streams. Cheap to clone; one per replica, in
 /// [`crate::AppState`].
 #[derive(Debug, Clone)]
@@ -52,6 +56,13 @@ struct Inner {
     /// Open connections, so shutdown can wait for their goodbyes.
     live: watch::Sender<usize>,
     draining: AtomicBool,
+    /// "Project `p` may have new changes": rung on this replica's commits,
+    /// doorbell notices and the cache's version poll, for the UI's live
+    /// feed (`api::live`), which reads the change log to see what.
+    changed: broadcast::Sender<String>,
+    /// Set at shutdown, so the UI's open live feeds end and the graceful
+    /// shutdown does not wait on them forever.
+    stopping: watch::Sender<bool>,
 }
 
 /// A connection's hold on its feed (see [`Streams::prune`]).
@@ -88,12 +99,30 @@ impl Streams {
                 doorbell,
                 live: watch::channel(0).0,
                 draining: AtomicBool::new(false),
+                changed: broadcast::channel(CHANGED_CAPACITY).0,
+                stopping: watch::channel(false).0,
             }),
         }
     }
 
     pub fn config(&self) -> &StreamConfig {
         &self.inner.config
+    }
+
+    /// Keys of projects that may have new changes, from now on (a lagging
+    /// receiver should assume every project changed).
+    pub fn project_changes(&self) -> broadcast::Receiver<String> {
+        self.inner.changed.subscribe()
+    }
+
+    /// Becomes `true` when the replica shuts down.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.inner.stopping.subscribe()
+    }
+
+    /// Wakes the live feeds of `project` (nobody listening is fine).
+    fn ring_project(&self, project: &str) {
+        let _ = self.inner.changed.send(project.to_owned());
     }
 
     fn feeds(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<Feed>>> {
@@ -232,6 +261,7 @@ impl Streams {
     /// After this replica committed a write to `project`: catch its feeds
     /// up and ring the other replicas' doorbell.
     pub fn committed(&self, project: &str) {
+        self.ring_project(project);
         let streams = self.clone();
         let project = project.to_owned();
         tokio::spawn(async move {
@@ -328,6 +358,7 @@ impl Streams {
                 () = &mut stop => break,
                 event = installed.recv() => match event {
                     Ok(event) => {
+                        self.ring_project(&event.project);
                         if let Some(feed) = self.existing(&event.project, &event.environment)
                             && feed.version() < event.version
                         {
@@ -341,7 +372,10 @@ impl Streams {
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
-                Some(notice) = recv(&mut notices) => self.noticed(&notice).await,
+                Some(notice) = recv(&mut notices) => {
+                    self.ring_project(&notice.project);
+                    self.noticed(&notice).await;
+                }
                 _ = ticks.tick() => {
                     self.prune();
                     self.check_keys().await;
@@ -355,6 +389,7 @@ impl Streams {
     /// have.
     pub async fn shutdown(&self) {
         self.inner.draining.store(true, Ordering::Release);
+        self.inner.stopping.send_replace(true);
         let (low, high) = self.inner.config.reconnect_after_ms;
         let goodbye = |_: &str| {
             let hint = rand::rng().random_range(low..=high.max(low));

@@ -190,12 +190,12 @@ export class Api {
     return this.request('GET', `/api/v1/projects/${enc(project)}/segments?per_page=100`);
   }
 
-  changes(project: string, filter: { flag?: string; environment?: string; page?: number } = {}) {
+  changes(project: string, filter: { flag?: string; environment?: string; page?: number; perPage?: number } = {}) {
     const params = new URLSearchParams();
     if (filter.flag) params.set('flag', filter.flag);
     if (filter.environment) params.set('environment', filter.environment);
     params.set('page', String(filter.page ?? 1));
-    params.set('per_page', '50');
+    params.set('per_page', String(filter.perPage ?? 50));
     return this.request<Page<Change>>('GET', `/api/v1/projects/${enc(project)}/changes?${params}`);
   }
 

@@ -2,6 +2,7 @@
 // and environment, and the project's environments.
 
 import { Api } from './api';
+import { LiveHub, type LiveState } from './live';
 import { parseRoute, routePath, type Route } from './router';
 import { canEdit, loadSession, saveSession } from './session';
 import type { Environment, Project, Session } from './types';
@@ -18,6 +19,22 @@ class AppState {
   environment = $state<string>('');
   /** Set when the session ended under the user (expired, revoked). */
   notice = $state<string>('');
+  /** The live feed's state, for the header's indicator. */
+  liveState = $state<LiveState>('offline');
+  /** The current project's live feed; pages subscribe to reload on changes. */
+  hub = new LiveHub(
+    {
+      token: () => this.api.token,
+      onState: (state) => (this.liveState = state),
+      onFatal: (status) => {
+        if (status === 401 && this.session) this.logout('Your session ended; log in again.');
+      },
+    },
+    {
+      anchor: async (project) => String((await this.api.changes(project, { perPage: 1 })).items[0]?.id ?? 0),
+      connectDelayMs: 1500,
+    },
+  );
 
   get project(): string {
     const r = this.route;
@@ -64,6 +81,7 @@ class AppState {
   }
 
   logout(notice = '') {
+    this.hub.stop();
     this.setSession(null);
     this.projects = [];
     this.environments = [];
@@ -77,6 +95,7 @@ class AppState {
   async loadProject() {
     if (!this.session || this.route.page === 'login') return;
     const project = this.project;
+    await this.hub.watch(project);
     if (this.loadedProject === project) return;
     this.loadedProject = project;
     try {
