@@ -252,6 +252,15 @@ test('starts a two-region rollout plan, sees it running with its exposure, pause
   await page.getByRole('link', { name: 'Flags' }).click();
   await page.locator(`tr[data-flag="${FLAG}"] .badge.plan-paused`).waitFor();
   assert.equal(await page.locator(`tr[data-flag="${FLAG}"] .badge.plan-paused`).textContent(), 'rollout plan paused');
+
+  // The project's plans in one table.
+  await page.getByRole('link', { name: 'Rollout plans' }).click();
+  const row = page.locator(`tr[data-plan="${FLAG}/${ENV}"]`);
+  await row.getByTestId('plans-status').filter({ hasText: /^paused$/ }).waitFor();
+  await row.getByText('error rate up in e2e').waitFor();
+  await row.getByText('stage 1 of 2 in eu-west-1 (region 1 of 2)').waitFor();
+  await row.getByText('eu-west-1 5 %, us-east-1 0 %').waitFor();
+  assert.deepEqual(await axeViolations(page), []);
 });
 
 test('toggles production with a confirmation and a reason, seen in the history', async () => {

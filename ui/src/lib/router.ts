@@ -7,6 +7,7 @@ export type Route =
   | { page: 'flag'; project: string; flag: string; env?: string }
   | { page: 'history'; project: string; flag?: string }
   | { page: 'kill-switches'; project: string }
+  | { page: 'rollout-plans'; project: string }
   | { page: 'timeline'; project: string; query?: string }
   | { page: 'not-found'; path: string };
 
@@ -28,6 +29,7 @@ export function parseRoute(pathname: string, search = ''): Route {
     }
     if (rest.length === 1 && rest[0] === 'history') return { page: 'history', project };
     if (rest.length === 1 && rest[0] === 'kill-switches') return { page: 'kill-switches', project };
+    if (rest.length === 1 && rest[0] === 'rollout-plans') return { page: 'rollout-plans', project };
     if (rest.length === 1 && rest[0] === 'timeline') return { page: 'timeline', project, query: search.replace(/^\?/, '') || undefined };
   }
   return { page: 'not-found', path: pathname };
@@ -47,6 +49,8 @@ export function routePath(route: Route): string {
         : `/projects/${enc(route.project)}/history`;
     case 'kill-switches':
       return `/projects/${enc(route.project)}/kill-switches`;
+    case 'rollout-plans':
+      return `/projects/${enc(route.project)}/rollout-plans`;
     case 'timeline':
       return `/projects/${enc(route.project)}/timeline${route.query ? `?${route.query}` : ''}`;
     case 'not-found':

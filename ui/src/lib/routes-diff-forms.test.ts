@@ -14,6 +14,7 @@ describe('routes', () => {
       { page: 'history', project: 'default' },
       { page: 'history', project: 'default', flag: 'x' },
       { page: 'kill-switches', project: 'default' },
+      { page: 'rollout-plans', project: 'default' },
       { page: 'timeline', project: 'default' },
       { page: 'timeline', project: 'default', query: 'env=all&kinds=deploy%2Ctrip&window=1h' },
     ];
