@@ -420,44 +420,18 @@ async fn wrong_roles_stale_versions_and_tripped_switches_are_refused() {
     .await;
     assert_eq!(status, 201);
     let (count, before) = (change_count(&server).await, versions(&server).await);
-    let (status, body, _) = send_with(
-        &server,
-        Method::PUT,
-        &path,
-        &server.admin,
-        &[("if-match", "\"7\"")],
-        &two_regions(),
-    )
-    .await;
-    assert_eq!(
-        (status, body),
-        (
-            409,
-            error(
-                "conflict",
-                "version conflict: If-Match was 7, the current version is 1; reload and retry"
-            )
-        )
+    let stale = error(
+        "conflict",
+        "version conflict: If-Match was 7, the current version is 1; reload and retry",
     );
-    let (status, body, _) = send_with(
-        &server,
-        Method::POST,
-        &format!("{path}/pause"),
-        &server.admin,
-        &[("if-match", "\"7\"")],
-        &Value::Null,
-    )
-    .await;
-    assert_eq!(
-        (status, body),
-        (
-            409,
-            error(
-                "conflict",
-                "version conflict: If-Match was 7, the current version is 1; reload and retry"
-            )
-        )
-    );
+    for (method, path, body) in [
+        (Method::PUT, path.clone(), two_regions()),
+        (Method::POST, format!("{path}/pause"), Value::Null),
+    ] {
+        let if_match = [("if-match", "\"7\"")];
+        let answer = send_with(&server, method, &path, &server.admin, &if_match, &body).await;
+        assert_eq!((answer.0, answer.1), (409, stale.clone()), "{path}");
+    }
     let (status, body, _) = send_with(
         &server,
         Method::POST,
