@@ -177,7 +177,6 @@ pub async fn launch(
         std::sync::Arc::clone(&state.store),
         std::sync::Arc::clone(&config.rollout.clock),
         config.rollout.tick,
-        state.snapshots.clone(),
         state.streams.clone(),
         async {
             let _ = rollouts_stopped.await;

@@ -26,7 +26,6 @@ use crate::killswitch::alertmanager::{Alert, AlertStatus, Webhook};
 use crate::killswitch::deploy::{DeployEvent, DeployHealth, DeployStatus};
 use crate::killswitch::tripping::{self, Effect, Matched};
 use crate::rollout;
-use crate::snapshots::SnapshotCache;
 use crate::store::{HealthEvent, HealthEventKind, Store};
 use crate::stream::Streams;
 
@@ -45,7 +44,6 @@ where
     S: Clone + Send + Sync + 'static,
     AuthState: FromRef<S>,
     Arc<dyn Store>: FromRef<S>,
-    SnapshotCache: FromRef<S>,
     Streams: FromRef<S>,
 {
     Router::new()
@@ -104,7 +102,6 @@ impl From<&rollout::moves::Moved> for Paused {
 async fn alertmanager(
     State(store): State<Arc<dyn Store>>,
     State(auth): State<AuthState>,
-    State(snapshots): State<SnapshotCache>,
     State(streams): State<Streams>,
     token: IntegrationToken,
     Json(webhook): Json<Webhook>,
@@ -142,9 +139,9 @@ async fn alertmanager(
         accepted
             .paused
             .extend(moved.iter().filter(|m| m.config_changed).map(Paused::from));
-        rollout::advance::refresh(&snapshots, &streams, &moved);
+        rollout::advance::refresh(&streams, &moved);
     }
-    refresh(&snapshots, &streams, &accepted.matched);
+    refresh(&streams, &accepted.matched);
     Ok((StatusCode::ACCEPTED, axum::Json(accepted)))
 }
 
@@ -154,19 +151,11 @@ async fn alertmanager(
 /// doorbell, as a write under `/api/v1/projects/{p}/…` does (those
 /// middlewares only know such paths; without this, streams would learn of
 /// a trip only at the next version poll).
-fn refresh(snapshots: &SnapshotCache, streams: &Streams, matched: &[Matched]) {
-    let mut projects: Vec<&str> = Vec::new();
-    for m in matched {
-        if matches!(m.effect, Effect::Tripped | Effect::Restored) {
-            snapshots.invalidate(&m.project, &m.environment);
-            if !projects.contains(&m.project.as_str()) {
-                projects.push(&m.project);
-            }
-        }
-    }
-    for project in projects {
-        streams.committed(project);
-    }
+fn refresh(streams: &Streams, matched: &[Matched]) {
+    let changed = matched
+        .iter()
+        .filter(|m| matches!(m.effect, Effect::Tripped | Effect::Restored));
+    streams.configs_committed(changed.map(|m| (m.project.as_str(), m.environment.as_str())));
 }
 
 /// Receives a deploy event.
@@ -186,7 +175,6 @@ fn refresh(snapshots: &SnapshotCache, streams: &Streams, matched: &[Matched]) {
 async fn deploy(
     State(store): State<Arc<dyn Store>>,
     State(auth): State<AuthState>,
-    State(snapshots): State<SnapshotCache>,
     State(streams): State<Streams>,
     token: IntegrationToken,
     Json(event): Json<DeployEvent>,
@@ -218,6 +206,6 @@ async fn deploy(
     } else {
         accepted.duplicates = 1;
     }
-    refresh(&snapshots, &streams, &accepted.matched);
+    refresh(&streams, &accepted.matched);
     Ok((StatusCode::ACCEPTED, axum::Json(accepted)))
 }

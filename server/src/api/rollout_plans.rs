@@ -193,17 +193,10 @@ async fn put_plan(
     }
     let now = rollouts.clock.now();
     let state = PlanState::start(now);
-    let probe = RolloutPlanRecord {
-        project: project.clone(),
-        flag: flag.clone(),
-        environment: environment.clone(),
-        spec: spec.clone(),
-        state: state.clone(),
-        version: 0,
-        created_at: now,
-        updated_at: now,
-    };
-    if let Some(why) = guards::firing_now(&*store, &probe).await? {
+    // A new plan knows no alert yet: only a tripped switch holds it back.
+    let switches = store.list_kill_switches(Some(&project)).await?;
+    let tripped = guards::tripped_switch(&switches, &project, &flag, &environment);
+    if let Some(why) = tripped.filter(|_| spec.guards.kill_switches) {
         return Err(ApiError::Conflict(format!(
             "a guard is firing: {why}; start the plan once it has cleared"
         )));

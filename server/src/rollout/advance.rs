@@ -15,7 +15,6 @@ use super::guards;
 use super::model::PlanStatus;
 use super::moves::{self, Moved};
 use crate::auth::Clock;
-use crate::snapshots::SnapshotCache;
 use crate::store::{Store, StoreError, StoreResult};
 use crate::stream::Streams;
 
@@ -64,17 +63,9 @@ pub async fn tick(store: &dyn Store, now: OffsetDateTime) -> StoreResult<Vec<Mov
 
 /// Tells this replica's snapshots and streams about moves that changed a
 /// config (other replicas hear it through the doorbell).
-pub fn refresh(snapshots: &SnapshotCache, streams: &Streams, moved: &[Moved]) {
-    let mut projects: Vec<&str> = Vec::new();
-    for m in moved.iter().filter(|m| m.config_changed) {
-        snapshots.invalidate(&m.project, &m.environment);
-        if !projects.contains(&m.project.as_str()) {
-            projects.push(&m.project);
-        }
-    }
-    for project in projects {
-        streams.committed(project);
-    }
+pub fn refresh(streams: &Streams, moved: &[Moved]) {
+    let changed = moved.iter().filter(|m| m.config_changed);
+    streams.configs_committed(changed.map(|m| (m.project.as_str(), m.environment.as_str())));
 }
 
 /// Runs [`tick`] every `every` (reading the time from `clock`) until
@@ -85,7 +76,6 @@ pub async fn run(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     every: Duration,
-    snapshots: SnapshotCache,
     streams: Streams,
     stop: impl Future<Output = ()>,
 ) {
@@ -99,7 +89,7 @@ pub async fn run(
                 match tick(&*store, clock.now()).await {
                     Ok(moved) => {
                         metrics::counter!("vexil_rollout_moves_total").increment(moved.len() as u64);
-                        refresh(&snapshots, &streams, &moved);
+                        refresh(&streams, &moved);
                     }
                     Err(error) => warn!(%error, "rollout tick failed; trying again next tick"),
                 }

@@ -35,12 +35,23 @@ pub fn firing(plan: &RolloutPlanRecord, switches: &[KillSwitchRecord]) -> Option
     if !plan.spec.guards.kill_switches {
         return None;
     }
+    tripped_switch(switches, &plan.project, &plan.flag, &plan.environment)
+}
+
+/// Why a switch (among `switches`) on `flag` in `environment` holds a plan
+/// back, if one is tripped.
+pub fn tripped_switch(
+    switches: &[KillSwitchRecord],
+    project: &str,
+    flag: &str,
+    environment: &str,
+) -> Option<String> {
     switches
         .iter()
         .find(|s| {
-            s.project == plan.project
-                && s.spec.flag == plan.flag
-                && s.spec.environment == plan.environment
+            s.project == project
+                && s.spec.flag == flag
+                && s.spec.environment == environment
                 && s.state.status == Status::Tripped
         })
         .map(|s| format!("kill switch {} ({}) is tripped", s.spec.name, s.id))

@@ -258,6 +258,23 @@ impl Streams {
         }
     }
 
+    /// After this replica committed config changes outside a write request
+    /// (a kill switch tripping, a rollout plan moving; requests have the
+    /// `notify_after_write` middleware): drop the cached snapshots of those
+    /// `(project, environment)`s, then [`Streams::committed`] once per project.
+    pub fn configs_committed<'a>(&self, changed: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let mut projects: Vec<&str> = Vec::new();
+        for (project, environment) in changed {
+            self.inner.cache.invalidate(project, environment);
+            if !projects.contains(&project) {
+                projects.push(project);
+            }
+        }
+        for project in projects {
+            self.committed(project);
+        }
+    }
+
     /// After this replica committed a write to `project`: catch its feeds
     /// up and ring the other replicas' doorbell.
     pub fn committed(&self, project: &str) {

@@ -58,22 +58,31 @@ fn unconditional(meta: &WriteMeta) -> WriteMeta {
     }
 }
 
+/// Writes `exposure` into the config, with the locks every config write
+/// takes; the config's change comes back.
+async fn expose<'a>(
+    conn: &mut PgConnection,
+    (project, flag, environment): (&'a str, &'a str, &'a str),
+    exposure: &crate::rollout::Exposure,
+    meta: &WriteMeta,
+) -> StoreResult<NewChange<'a>> {
+    let edit = ConfigWrite::Exposure(exposure);
+    let (_, change) =
+        write_config_in(conn, project, flag, environment, edit, &unconditional(meta)).await?;
+    Ok(change)
+}
+
 /// Takes the locks every plan write takes, and writes `exposure` into the
 /// config when there is one (its change comes back).
 async fn lock_and_expose<'a>(
     conn: &mut PgConnection,
-    (project, flag, environment): (&'a str, &'a str, &'a str),
+    key: (&'a str, &'a str, &'a str),
     exposure: Option<&crate::rollout::Exposure>,
     meta: &WriteMeta,
 ) -> StoreResult<Option<NewChange<'a>>> {
+    let (project, _, environment) = key;
     match exposure {
-        Some(exposure) => {
-            let edit = ConfigWrite::Exposure(exposure);
-            let meta = unconditional(meta);
-            let (_, change) =
-                write_config_in(conn, project, flag, environment, edit, &meta).await?;
-            Ok(Some(change))
-        }
+        Some(exposure) => Ok(Some(expose(conn, key, exposure, meta).await?)),
         None => {
             write::lock_project(conn, project, ProjectLock::Share).await?;
             write::lock_environment(conn, project, environment).await?;
@@ -136,7 +145,7 @@ pub(super) async fn put(
 ) -> StoreResult<(RolloutPlanRecord, bool)> {
     let key = (put.project, put.flag, put.environment);
     let mut tx = write::begin(pool).await?;
-    let change = lock_and_expose(&mut tx, key, Some(put.exposure), meta).await?;
+    let change = expose(&mut tx, key, put.exposure, meta).await?;
     let before = plan_row(&mut tx, key, true).await?;
     match &before {
         Some(before) => check_version(meta, before.version)?,
@@ -171,9 +180,6 @@ pub(super) async fn put(
     .bind(after.updated_at)
     .execute(&mut *tx)
     .await?;
-    let Some(change) = change else {
-        return Err(StoreError::Corrupt("a plan's put wrote no config".into()));
-    };
     let environments = [put.environment.to_owned()];
     write::commit_bumping(tx, put.project, &environments, change, meta).await?;
     Ok((after, before.is_none()))

@@ -48,25 +48,37 @@ async fn missing(conn: &mut SqliteConnection, (project, flag, environment): Key<
 }
 
 /// Writes `exposure` into the config whatever its version (a plan's
-/// `expected_version` is the plan's), or checks the environment exists;
-/// the config's change comes back.
+/// `expected_version` is the plan's); the config's change comes back.
 async fn expose<'a>(
     conn: &mut SqliteConnection,
     (project, flag, environment): Key<'a>,
-    exposure: Option<&Exposure>,
+    exposure: &Exposure,
     meta: &WriteMeta,
-) -> StoreResult<Option<NewChange<'a>>> {
-    let Some(exposure) = exposure else {
-        environment_row(conn, project, environment).await?;
-        return Ok(None);
-    };
+) -> StoreResult<NewChange<'a>> {
     let meta = WriteMeta {
         expected_version: None,
         ..meta.clone()
     };
     let edit = ConfigWrite::Exposure(exposure);
     let (_, change) = write_config_in(conn, project, flag, environment, edit, &meta).await?;
-    Ok(Some(change))
+    Ok(change)
+}
+
+/// [`expose`] when there is an exposure; else checks the environment
+/// exists.
+async fn maybe_expose<'a>(
+    conn: &mut SqliteConnection,
+    key: Key<'a>,
+    exposure: Option<&Exposure>,
+    meta: &WriteMeta,
+) -> StoreResult<Option<NewChange<'a>>> {
+    match exposure {
+        Some(exposure) => Ok(Some(expose(conn, key, exposure, meta).await?)),
+        None => {
+            environment_row(conn, key.0, key.2).await?;
+            Ok(None)
+        }
+    }
 }
 
 impl SqliteStore {
@@ -110,7 +122,7 @@ impl SqliteStore {
     ) -> StoreResult<(RolloutPlanRecord, bool)> {
         let key = (put.project, put.flag, put.environment);
         let mut tx = self.begin_write().await?;
-        let change = expose(&mut tx, key, Some(put.exposure), meta).await?;
+        let change = expose(&mut tx, key, put.exposure, meta).await?;
         let before = plan_row(&mut tx, key).await?;
         match &before {
             Some(before) => check_version(meta, before.version)?,
@@ -144,9 +156,6 @@ impl SqliteStore {
         .bind(nanos(after.updated_at)?)
         .execute(&mut *tx)
         .await?;
-        let Some(change) = change else {
-            return Err(StoreError::Corrupt("a plan's put wrote no config".into()));
-        };
         commit(
             tx,
             meta,
@@ -164,7 +173,7 @@ impl SqliteStore {
     ) -> StoreResult<RolloutPlanRecord> {
         let key = (transition.project, transition.flag, transition.environment);
         let mut tx = self.begin_write().await?;
-        let change = expose(&mut tx, key, transition.exposure, meta).await?;
+        let change = maybe_expose(&mut tx, key, transition.exposure, meta).await?;
         let Some(before) = plan_row(&mut tx, key).await? else {
             return Err(missing(&mut tx, key).await);
         };
