@@ -24,8 +24,8 @@
 //! - `memo`: remembering the results of clauses a snapshot repeats, once
 //!   per evaluation.
 //! - `version`: SemVer parsing and precedence without allocating.
-//! - `pattern`: `matches` patterns as dense DFAs, with the regex crate as
-//!   fallback.
+//! - `pattern`: `matches` patterns as dense DFAs (`pattern::dfa`, native
+//!   builds only), with the regex crate as fallback.
 //! - `shared`: what one compile shares across flags: patterns, the
 //!   attribute cache slots and the clause memo slots.
 //! - `changes`: [`changed_flags`], which flags may evaluate differently

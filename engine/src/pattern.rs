@@ -7,38 +7,24 @@
 //! thread. Patterns whose DFA would be too large, and searches the DFA gives
 //! up on (a Unicode word boundary next to a non-ASCII byte), go to the
 //! `regex` crate, which accepts exactly the same syntax and semantics.
+//! WASM builds use the `regex` crate alone.
 
 use regex::Regex;
-use regex_automata::Anchored;
-use regex_automata::dfa::{Automaton, StartKind, dense};
-use regex_automata::nfa::thompson;
-use regex_automata::util::primitives::StateID;
-use regex_automata::util::start;
-use regex_syntax::hir::Look;
 use vexil_proto::operand::compile_regex;
 
-/// Largest DFA (and determinization work) spent on one pattern; larger ones
-/// use the `regex` crate alone.
-const DFA_SIZE_LIMIT: usize = 128 * 1024;
+#[cfg(not(target_arch = "wasm32"))]
+mod dfa;
+#[cfg(not(target_arch = "wasm32"))]
+use dfa::Scan;
 
 #[derive(Debug)]
 pub(crate) struct Pattern {
+    /// Native builds only: the WASM module does without the DFA builder
+    /// and searches with the `regex` crate alone (same matches, a smaller
+    /// module; docs/decisions.md).
+    #[cfg(not(target_arch = "wasm32"))]
     dfa: Option<Scan>,
     regex: Regex,
-}
-
-/// A DFA with its start state, and the direction it scans the haystack in.
-#[derive(Debug)]
-struct Scan {
-    dfa: dense::DFA<Vec<u32>>,
-    /// Searches always cover the whole haystack, so nothing is before (or,
-    /// in reverse, after) it and the start state never changes.
-    start: StateID,
-    /// For patterns every match of which ends at the end of the haystack
-    /// (`@example\.com$`), the DFA is of the reversed pattern, anchored at
-    /// the end and run backwards: a haystack with the wrong suffix is
-    /// rejected after a byte or two instead of a whole forward scan.
-    reverse: bool,
 }
 
 impl Pattern {
@@ -46,93 +32,34 @@ impl Pattern {
     /// accepts exactly what validation accepts.
     pub(crate) fn new(pattern: &str) -> Result<Self, String> {
         let regex = compile_regex(pattern)?;
-        let reverse = regex_automata::util::syntax::parse(pattern)
-            .is_ok_and(|hir| hir.properties().look_set_suffix().contains(Look::End));
         Ok(Pattern {
-            dfa: Scan::new(pattern, reverse),
+            #[cfg(not(target_arch = "wasm32"))]
+            dfa: Scan::new(pattern),
             regex,
         })
     }
 
     /// Whether the pattern matches anywhere in `haystack`.
     pub(crate) fn is_match(&self, haystack: &str) -> bool {
-        let scanned = self.dfa.as_ref().and_then(|scan| {
-            let bytes = haystack.as_bytes();
-            if scan.reverse {
-                scan.run(bytes.iter().rev())
-            } else {
-                scan.run(bytes.iter())
-            }
-        });
-        scanned.unwrap_or_else(|| self.regex.is_match(haystack))
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(found) = self.dfa.as_ref().and_then(|scan| scan.is_match(haystack)) {
+            return found;
+        }
+        self.regex.is_match(haystack)
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(target_arch = "wasm32")))]
     fn has_dfa(&self) -> bool {
         self.dfa.is_some()
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(target_arch = "wasm32")))]
     fn scans_backwards(&self) -> bool {
-        self.dfa.as_ref().is_some_and(|scan| scan.reverse)
+        self.dfa.as_ref().is_some_and(Scan::scans_backwards)
     }
 }
 
-impl Scan {
-    /// `None` when the DFA would exceed [`DFA_SIZE_LIMIT`].
-    fn new(pattern: &str, reverse: bool) -> Option<Self> {
-        let anchored = if reverse { Anchored::Yes } else { Anchored::No };
-        let start_kind = if reverse {
-            StartKind::Anchored
-        } else {
-            StartKind::Unanchored
-        };
-        let dfa = dense::Builder::new()
-            .configure(
-                dense::Config::new()
-                    .start_kind(start_kind)
-                    .dfa_size_limit(Some(DFA_SIZE_LIMIT))
-                    .determinize_size_limit(Some(DFA_SIZE_LIMIT)),
-            )
-            .thompson(thompson::Config::new().reverse(reverse))
-            .build(pattern)
-            .ok()?;
-        let start = dfa
-            .start_state(&start::Config::new().anchored(anchored))
-            .ok()?;
-        Some(Scan {
-            dfa,
-            start,
-            reverse,
-        })
-    }
-
-    /// Runs the DFA over `bytes` until it knows whether there is a match.
-    /// `None` when it gives up (a Unicode word boundary next to a non-ASCII
-    /// byte). Match states come one byte late, so entering one means a match
-    /// ended just before this byte.
-    fn run<'h>(&self, bytes: impl Iterator<Item = &'h u8>) -> Option<bool> {
-        let dfa = &self.dfa;
-        let mut state = self.start;
-        for &byte in bytes {
-            state = dfa.next_state(state, byte);
-            if dfa.is_special_state(state) {
-                if dfa.is_match_state(state) {
-                    return Some(true);
-                }
-                if dfa.is_dead_state(state) {
-                    return Some(false);
-                }
-                if dfa.is_quit_state(state) {
-                    return None;
-                }
-            }
-        }
-        Some(dfa.is_match_state(dfa.next_eoi_state(state)))
-    }
-}
-
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use proptest::prelude::*;
 
