@@ -24,8 +24,10 @@
 //! - `memo`: remembering the results of clauses a snapshot repeats, once
 //!   per evaluation.
 //! - `version`: SemVer parsing and precedence without allocating.
-//! - `pattern`: `matches` patterns as dense DFAs (`pattern::dfa`, native
-//!   builds only), with the regex crate as fallback.
+//! - `pattern`: `matches` patterns. With the `regex` feature (native
+//!   builds): dense DFAs (`pattern::dfa`) with the regex crate as fallback
+//!   (`pattern::native`). Without it (the WASM module): a [`RegexHost`]
+//!   the embedder installs (`pattern::host`).
 //! - `shared`: what one compile shares across flags: patterns, the
 //!   attribute cache slots and the clause memo slots.
 //! - `changes`: [`changed_flags`], which flags may evaluate differently
@@ -67,3 +69,4 @@ pub use explain::{
     ClauseExplanation, Explanation, PrerequisiteExplanation, RolloutExplanation, RuleExplanation,
     SegmentDecision, SegmentExplanation, Step, TargetExplanation, WeightRange,
 };
+pub use pattern::{RegexHost, install_regex_host};

@@ -20,7 +20,9 @@
 //! - `limits`: the size limits validation enforces.
 //! - `validate`: validation returning every problem at once, each with a JSON
 //!   pointer path: flags, configs (against [`References`]), segments,
-//!   snapshots, projects, environments.
+//!   snapshots, projects, environments. Needs the `regex` feature (on by
+//!   default), as `operand::compile_regex` does: only the WASM engine,
+//!   whose patterns compile in a module of their own, goes without.
 //! - `keys`: key syntax shared by flags, segments, projects, environments.
 //! - `operand`: parsing of typed operands (dates, semvers, regexes), shared by
 //!   validation and the engine so both accept exactly the same values.
@@ -38,6 +40,7 @@ pub mod project;
 pub mod segment;
 pub mod snapshot;
 pub mod usage;
+#[cfg(feature = "regex")]
 pub mod validate;
 pub mod wire;
 
@@ -52,5 +55,6 @@ pub use project::{Environment, Project};
 pub use segment::{Segment, SegmentRule};
 pub use snapshot::{PatchError, Snapshot, SnapshotFlag};
 pub use usage::{UsageCount, UsageReport};
+#[cfg(feature = "regex")]
 pub use validate::{Problem, References, ValidationErrors};
 pub use wire::{ClientMessage, Delete, Patch, ServerMessage, Upsert};

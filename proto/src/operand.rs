@@ -3,12 +3,14 @@
 //! evaluation time) both parse through here, so a value the API accepts is
 //! exactly a value the engine understands.
 
+#[cfg(feature = "regex")]
 use regex::{Regex, RegexBuilder};
 use semver::{BuildMetadata, Prerelease, Version};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::clause::Scalar;
+#[cfg(feature = "regex")]
 use crate::limits::{MAX_REGEX_COMPILED_SIZE, MAX_REGEX_LEN};
 
 /// A date as epoch milliseconds: an RFC 3339 string, or a number taken as
@@ -75,6 +77,7 @@ fn parse_numeric(part: &str) -> Option<u64> {
 /// exhausting memory. The regex crate runs in time linear in the input, so no
 /// pattern can backtrack catastrophically; the compiled-size limit stops
 /// short patterns that expand enormously (`(a{1000}){1000}`).
+#[cfg(feature = "regex")]
 pub fn compile_regex(pattern: &str) -> Result<Regex, String> {
     if pattern.len() > MAX_REGEX_LEN {
         return Err(format!(

@@ -153,6 +153,25 @@ impl VexilSnapshot {
         self.compiled.flag_keys().map(str::to_owned).collect()
     }
 
+    /// Whether a flag or segment has a `matches` clause. Until the regex
+    /// module is installed (`installRegex`), such flags fail closed
+    /// (`PARSE_ERROR`, listed by `compileErrors()`).
+    #[wasm_bindgen(getter, js_name = usesRegex)]
+    pub fn uses_regex(&self) -> bool {
+        evaluate::uses_regex(&self.source)
+    }
+
+    /// Compiles the snapshot again, for a snapshot compiled before the
+    /// regex module was installed. Returns every flag key (sorted): any of
+    /// them may evaluate differently now.
+    pub fn recompile(&mut self) -> Vec<String> {
+        self.compiled = CompiledSnapshot::compile(&self.source);
+        self.variants = variant_keys(&self.source, &self.compiled);
+        let mut keys: Vec<String> = self.compiled.flag_keys().map(str::to_owned).collect();
+        keys.sort();
+        keys
+    }
+
     /// The flags and segments that failed to compile and why, as JSON
     /// `[{"key", "problem"}]`. Those flags evaluate to `PARSE_ERROR`.
     #[wasm_bindgen(js_name = compileErrors)]

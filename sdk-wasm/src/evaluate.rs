@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use vexil_engine::CompiledSnapshot;
-use vexil_proto::{Context, EvaluationResult, Patch, PatchError, Snapshot};
+use vexil_proto::{Clause, Context, EvaluationResult, Operator, Patch, PatchError, Snapshot};
 
 /// Why a call from JavaScript could not be answered.
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +128,21 @@ pub fn evaluate_context_json(
 ) -> Result<String, WasmError> {
     let result = snapshot.evaluate(flag_key, ctx).to_result(flag_key);
     serde_json::to_string(&result).map_err(WasmError::Render)
+}
+
+/// Whether any flag or segment has a `matches` clause: the snapshot then
+/// needs the regex module (`installRegex`) to evaluate exactly.
+pub fn uses_regex(snapshot: &Snapshot) -> bool {
+    let has_matches = |clauses: &[Clause]| clauses.iter().any(|c| c.op == Operator::Matches);
+    snapshot.flags.iter().any(|flag| {
+        flag.config
+            .rules
+            .iter()
+            .any(|rule| has_matches(&rule.clauses))
+    }) || snapshot
+        .segments
+        .iter()
+        .any(|segment| segment.rules.iter().any(|rule| has_matches(&rule.clauses)))
 }
 
 /// Parses a context (`{key, kind?, attributes?}`).

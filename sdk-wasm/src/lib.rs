@@ -29,13 +29,20 @@
 //!   [`VexilContext`]) over `evaluate`, turning errors into `VexilError`s.
 //!   Tested under Node with wasm-bindgen-test (`tests/node.rs`,
 //!   `tests/cases.rs`) and by the JS package's tests (`js/test/`).
+//! - `regex`: `installRegex`, which hands the engine the regex module
+//!   (`sdk-wasm/regex`, crate `vexil-wasm-regex`). This module links no
+//!   regex engine: `matches` patterns compile only once it is installed,
+//!   and until then their flags fail closed. The JS client loads and
+//!   installs it for snapshots that use `matches` (docs/decisions.md).
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod bindings;
 mod evaluate;
+mod regex;
 
 pub use bindings::{VexilContext, VexilSnapshot};
 pub use evaluate::{
     WasmError, apply_patch, compile_snapshot, evaluate_all_json, evaluate_json, parse_snapshot,
 };
+pub use regex::{RegexModule, install_regex};

@@ -76,8 +76,37 @@ mod node {
     /// with `context_numbers` (NaN, ±Infinity) are counted and left out:
     /// the JSON context this API takes cannot write those numbers; the
     /// native runner covers them.
+    /// The engine module links no regex engine: `matches` patterns fail
+    /// closed until a regex host is installed. The JS client installs the
+    /// regex module (`vexil-wasm-regex`); this test installs the same code
+    /// in-process, so every fixture runs through the engine's host path.
+    fn install_the_regex_module() {
+        let regex = FIXTURES
+            .iter()
+            .find(|(file, _)| *file == "regex.json")
+            .unwrap();
+        let mut snapshot =
+            VexilSnapshot::new(&parse(regex.0, regex.1)["snapshot"].to_string()).unwrap();
+        assert!(snapshot.uses_regex());
+        assert!(
+            snapshot
+                .compile_errors()
+                .contains("the regex module is not loaded"),
+            "{}",
+            snapshot.compile_errors()
+        );
+        assert!(vexil_engine::install_regex_host(vexil_engine::RegexHost {
+            compile: vexil_wasm_regex::compile,
+            is_match: vexil_wasm_regex::is_match,
+            release: vexil_wasm_regex::release,
+        }));
+        assert!(!snapshot.recompile().is_empty());
+        assert_eq!(snapshot.compile_errors(), "[]");
+    }
+
     #[wasm_bindgen_test]
     fn every_case_matches_through_wasm() {
+        install_the_regex_module();
         let mut failures = Vec::new();
         let (mut passed, mut skipped) = (0, 0);
         for (file, text) in FIXTURES {

@@ -79,15 +79,33 @@ fn run_steps(steps: &mut Steps) -> Result<()> {
     steps.step("wasm target", || {
         run(command(tools::tool("rustup")).args(["target", "add", WASM_TARGET]))
     })?;
+    // The engine without its `regex` feature (`pattern::host`) and the
+    // regex module build only for wasm32: lint them there too.
+    steps.step("clippy (wasm32)", || {
+        run(cargo().args([
+            "clippy",
+            "-p",
+            WASM_CRATE,
+            "-p",
+            wasm::REGEX_CRATE,
+            "--target",
+            WASM_TARGET,
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
     let wasm_bindgen = steps.step("wasm-bindgen-cli", wasm::ensure_wasm_bindgen_cli)?;
     steps.step("wasm build", wasm::build_module)?;
     steps.step("wasm-bindgen", || wasm::generate_packages(&wasm_bindgen))?;
     steps.step("wasm smoke (node)", || {
-        let package = wasm::pkg_dir().join("nodejs").join("vexil_wasm.js");
+        let packages = wasm::pkg_dir().join("nodejs");
         run(command("node")
             .arg("-e")
             .arg(WASM_SMOKE_SCRIPT)
-            .arg(package))
+            .arg(packages.join("vexil_wasm.js"))
+            .arg(packages.join("vexil_wasm_regex.js")))
     })?;
     steps.step("wasm tests (node)", || {
         let runner = tools::cargo_bin_dir().join("wasm-bindgen-test-runner");

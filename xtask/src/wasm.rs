@@ -1,7 +1,9 @@
-//! The WASM engine and its JavaScript package: build the module for
-//! `wasm32-unknown-unknown` with the size-tuned `wasm-release` profile,
-//! generate the wasm-bindgen packages (`nodejs` and `web`), and lay the web
-//! one into `sdk-wasm/js/wasm/` for the TypeScript client. No `wasm-opt`:
+//! The WASM engine and its JavaScript package: build the two modules (the
+//! engine, and the regex module clients load only for snapshots with
+//! `matches` clauses) for `wasm32-unknown-unknown` with the size-tuned
+//! `wasm-release` profile, generate the wasm-bindgen packages (`nodejs` and
+//! `web`), and lay the web ones into `sdk-wasm/js/wasm/` for the TypeScript
+//! client. No `wasm-opt`:
 //! it made the module smaller raw but larger gzipped (docs/performance.md). `cargo xtask wasm` runs these; `cargo xtask ci` runs them as
 //! steps, then the package's tests.
 
@@ -15,8 +17,10 @@ use crate::tools::{self, cargo, command, output_of, repo_root, run, target_dir};
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const WASM_PROFILE: &str = "wasm-release";
 pub const WASM_CRATE: &str = "vexil-wasm";
-/// The module wasm-bindgen's `web` package loads, and the JS package ships.
-const MODULE_FILE: &str = "vexil_wasm_bg.wasm";
+/// The regex module's crate (`sdk-wasm/regex`).
+pub const REGEX_CRATE: &str = "vexil-wasm-regex";
+/// The modules wasm-bindgen's `web` packages load, and the JS package ships.
+const MODULE_FILES: [&str; 2] = ["vexil_wasm_bg.wasm", "vexil_wasm_regex_bg.wasm"];
 /// `cargo xtask wasm`: everything the JS package needs before `npm run build`.
 pub fn wasm() -> Result<()> {
     run(command(tools::tool("rustup")).args(["target", "add", WASM_TARGET]))?;
@@ -35,16 +39,22 @@ pub fn js_package() -> Result<()> {
     run(command("npm").args(["run", "build"]).current_dir(js_dir()))
 }
 
+/// Builds both modules, one `cargo build` each: built together, the regex
+/// module's features would unify into the engine's and link a regex engine
+/// into it.
 pub fn build_module() -> Result<()> {
-    run(cargo().args([
-        "build",
-        "-p",
-        WASM_CRATE,
-        "--target",
-        WASM_TARGET,
-        "--profile",
-        WASM_PROFILE,
-    ]))
+    for krate in [WASM_CRATE, REGEX_CRATE] {
+        run(cargo().args([
+            "build",
+            "-p",
+            krate,
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            WASM_PROFILE,
+        ]))?;
+    }
+    Ok(())
 }
 
 /// Installs `wasm-bindgen-cli` at exactly the version of the `wasm-bindgen`
@@ -88,20 +98,28 @@ pub fn ensure_wasm_bindgen_cli() -> Result<PathBuf> {
     Ok(cli)
 }
 
-/// Runs `wasm-bindgen` on the release build, once for Node (`require`, the
-/// smoke test) and once for the web (ES module; the JS package and the UI).
+/// Runs `wasm-bindgen` on both modules' release builds, once for Node
+/// (`require`, the smoke test) and once for the web (ES modules; the JS
+/// package and the UI).
 pub fn generate_packages(wasm_bindgen: &Path) -> Result<()> {
-    let module = target_dir()
-        .join(WASM_TARGET)
-        .join(WASM_PROFILE)
-        .join("vexil_wasm.wasm");
-    if !module.is_file() {
-        bail!("{} was not built", module.display());
+    for name in ["vexil_wasm", "vexil_wasm_regex"] {
+        let module = target_dir()
+            .join(WASM_TARGET)
+            .join(WASM_PROFILE)
+            .join(format!("{name}.wasm"));
+        if !module.is_file() {
+            bail!("{} was not built", module.display());
+        }
+        bindgen(wasm_bindgen, &module)?;
     }
+    Ok(())
+}
+
+fn bindgen(wasm_bindgen: &Path, module: &Path) -> Result<()> {
     for target in ["nodejs", "web"] {
         let out_dir = pkg_dir().join(target);
         run(command(wasm_bindgen)
-            .arg(&module)
+            .arg(module)
             .args([
                 "--target",
                 target,
@@ -135,18 +153,20 @@ pub fn copy_into_js_package() -> Result<()> {
     Ok(())
 }
 
-/// Prints the shipped module's size, raw and gzipped (`gzip -9`).
+/// Prints the shipped modules' sizes, raw and gzipped (`gzip -9`).
 pub fn report_size() -> Result<()> {
-    let module = js_dir().join("wasm").join(MODULE_FILE);
-    let raw = std::fs::metadata(&module)
-        .with_context(|| format!("{} is missing", module.display()))?
-        .len();
-    let gzipped = gzipped_len(&module)?;
-    println!(
-        "{MODULE_FILE}: {:.1} KiB, {:.1} KiB gzipped (-9)",
-        raw as f64 / 1024.0,
-        gzipped as f64 / 1024.0
-    );
+    for file in MODULE_FILES {
+        let module = js_dir().join("wasm").join(file);
+        let raw = std::fs::metadata(&module)
+            .with_context(|| format!("{} is missing", module.display()))?
+            .len();
+        let gzipped = gzipped_len(&module)?;
+        println!(
+            "{file}: {:.1} KiB, {:.1} KiB gzipped (-9)",
+            raw as f64 / 1024.0,
+            gzipped as f64 / 1024.0
+        );
+    }
     Ok(())
 }
 

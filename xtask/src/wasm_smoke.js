@@ -1,7 +1,9 @@
-// Loads the wasm-bindgen `nodejs` package given as the first argument and
-// evaluates through it: run by `cargo xtask ci` on the release build.
+// Loads the wasm-bindgen `nodejs` packages given as arguments (the engine,
+// then the regex module) and evaluates through them: run by `cargo xtask ci`
+// on the release builds.
 const assert = require("node:assert");
-const { VexilSnapshot } = require(process.argv[1]);
+const { VexilSnapshot, installRegex } = require(process.argv[1]);
+const regexModule = require(process.argv[2]);
 
 const snapshot = new VexilSnapshot(JSON.stringify({
   environment: "production",
@@ -37,5 +39,36 @@ assert.deepStrictEqual([missing.reason, missing.error_code], ["ERROR", "FLAG_NOT
 assert.strictEqual(JSON.parse(snapshot.evaluateAll(JSON.stringify({ key: "u1" }))).length, 1);
 
 assert.throws(() => new VexilSnapshot("{not json"), /snapshot/);
+
+// `matches` fails closed until the regex module is installed, then matches.
+const emails = new VexilSnapshot(JSON.stringify({
+  environment: "production",
+  version: 1,
+  flags: [{
+    key: "staff",
+    kind: "boolean",
+    variants: [{ key: "on", value: true }, { key: "off", value: false }],
+    config: {
+      enabled: true,
+      off_variant: "off",
+      rules: [{
+        id: "staff",
+        clauses: [{ attribute: "email", op: "matches", values: ["@example\\.com$"] }],
+        serve: { variant: "on" },
+      }],
+      default_serve: { variant: "off" },
+    },
+  }],
+}));
+const staff = JSON.stringify({ key: "u1", attributes: { email: "ann@example.com" } });
+assert.strictEqual(emails.usesRegex, true);
+assert.deepStrictEqual(JSON.parse(emails.evaluate("staff", staff)).error_code, "PARSE_ERROR");
+installRegex(regexModule);
+emails.recompile();
+assert.strictEqual(emails.compileErrors(), "[]");
+assert.strictEqual(JSON.parse(emails.evaluate("staff", staff)).value, true);
+const outsider = JSON.stringify({ key: "u2", attributes: { email: "ann@example.com.evil" } });
+assert.strictEqual(JSON.parse(emails.evaluate("staff", outsider)).value, false);
+assert.throws(() => regexModule.compile("(unclosed"), /regular expression does not compile/);
 assert.throws(() => snapshot.evaluate("new-checkout", "[]"), /context/);
 console.log("wasm smoke test: the release package evaluates under Node");
