@@ -8,6 +8,7 @@ import { Listeners, type Listener } from "./events.js";
 import { streamUrl } from "./protocol.js";
 import { HOST_TIMERS, hostWebSocket, type Timers, type WebSocketConstructor } from "./socket.js";
 import { Stream } from "./stream.js";
+import { loadRegex } from "./wasm.js";
 import type {
   ChangeEvent,
   EvaluationContext,
@@ -64,6 +65,9 @@ export class VexilClient {
   /** The last version received from the stream (never a bootstrap's). */
   #streamVersion: number | undefined;
   #hasBootstrap = false;
+  /** Set while the regex module loads for a snapshot with `matches` clauses. */
+  #regexLoading: Promise<void> | undefined;
+  #closed = false;
 
   /**
    * Starts streaming at once; `await client.ready()` for the first
@@ -81,8 +85,15 @@ export class VexilClient {
       if (!this.#hasBootstrap) {
         throw new TypeError("an offline client needs a bootstrap snapshot");
       }
-      this.#state = "READY";
+      if (this.#engine.awaitingRegex) {
+        this.#awaitRegex();
+      } else {
+        this.#state = "READY";
+      }
       return;
+    }
+    if (this.#engine.awaitingRegex) {
+      this.#awaitRegex();
     }
     if (options.url === undefined || options.sdkKey === undefined) {
       throw new TypeError("a streaming client needs url and sdkKey");
@@ -105,16 +116,18 @@ export class VexilClient {
         snapshot: (frame) => {
           const flags = this.#engine.install(frame);
           this.#streamVersion = this.#engine.version;
-          this.#setState("READY");
-          this.#changed(flags);
+          this.#installed(flags);
         },
         patch: (frame) => {
           const flags = this.#engine.applyPatch(frame);
           this.#streamVersion = this.#engine.version;
-          this.#setState("READY");
-          this.#changed(flags);
+          this.#installed(flags);
         },
-        resumed: () => this.#setState("READY"),
+        resumed: () => {
+          if (this.#regexLoading === undefined) {
+            this.#setState("READY");
+          }
+        },
         disconnected: (why) => {
           if (this.#state === "READY") {
             this.#setState("STALE");
@@ -234,6 +247,7 @@ export class VexilClient {
    * shutdown); evaluations still serve the last snapshot.
    */
   close(): void {
+    this.#closed = true;
     this.#stream?.stop();
     this.#stream = undefined;
     if (this.#initTimer !== undefined) {
@@ -250,6 +264,50 @@ export class VexilClient {
       return accepts(value) ? value : defaultValue;
     }
     return details(this.evaluate(flagKey, context), defaultValue, accepts).value;
+  }
+
+  /**
+   * After a snapshot or patch: `READY` and a change event, unless it needs
+   * the regex module, which is then loaded first (its `matches` flags fail
+   * closed meanwhile).
+   */
+  #installed(flags: string[]): void {
+    if (this.#engine.awaitingRegex) {
+      this.#awaitRegex();
+      return;
+    }
+    if (this.#regexLoading === undefined) {
+      this.#setState("READY");
+    }
+    this.#changed(flags);
+  }
+
+  /**
+   * Loads the regex module once, compiles the snapshot served again, then
+   * reports every flag as changed and becomes `READY` (unless closed, or
+   * no snapshot came from the stream yet). If the module cannot load, the
+   * `matches` flags keep serving defaults and the client carries on.
+   */
+  #awaitRegex(): void {
+    this.#regexLoading ??= loadRegex().then(
+      () => this.#regexReady(),
+      (error: unknown) => {
+        this.#warn("cannot load the regex module: flags with matches clauses serve their defaults", error);
+        this.#regexReady();
+      },
+    );
+  }
+
+  #regexReady(): void {
+    this.#regexLoading = undefined;
+    const flags = this.#engine.recompile();
+    if (this.#closed) {
+      return;
+    }
+    if (this.#stream === undefined || this.#streamVersion !== undefined) {
+      this.#setState("READY");
+    }
+    this.#changed(flags);
   }
 
   #setState(state: ProviderState): void {

@@ -2,7 +2,7 @@
 // and moved forward by patches, evaluated with JSON in and out.
 
 import type { EvaluationContext, EvaluationResult, JsonValue } from "./types.js";
-import { assertLoaded, VexilContext, VexilSnapshot } from "./wasm.js";
+import { assertLoaded, isRegexLoaded, VexilContext, VexilSnapshot } from "./wasm.js";
 
 /**
  * A context parsed once by the engine, for many evaluations
@@ -70,6 +70,27 @@ export class Engine {
   /** The environment served, `undefined` before the first snapshot. */
   get environment(): string | undefined {
     return this.#snapshot?.environment;
+  }
+
+  /**
+   * Whether the snapshot served has `matches` clauses and the regex module
+   * is not loaded yet: those flags fail closed until `recompile()` after
+   * `loadRegex()`.
+   */
+  get awaitingRegex(): boolean {
+    return this.#snapshot !== undefined && !isRegexLoaded() && this.#snapshot.usesRegex;
+  }
+
+  /**
+   * Compiles the snapshot served again, once the regex module is loaded.
+   * Returns every flag key: any of them may evaluate differently now.
+   */
+  recompile(): string[] {
+    if (this.#snapshot === undefined) {
+      return [];
+    }
+    this.#fast = undefined;
+    return this.#snapshot.recompile();
   }
 
   /** The flag keys served, in snapshot order. */

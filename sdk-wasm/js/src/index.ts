@@ -1,7 +1,8 @@
 // @vexil/sdk: Vexil feature flags for browsers, Node and edge workers.
 //
 // Layout:
-// - `wasm`: loading the WebAssembly engine (`init`, `initFromModule`).
+// - `wasm`: loading the WebAssembly engine (`init`, `initFromModule`), and
+//   the regex module `matches` clauses need (`loadRegex`).
 // - `engine`: the installed snapshot over the wasm `VexilSnapshot`.
 // - `client`: `VexilClient`: typed local evaluation, state, change events.
 // - `stream`: the reconnect loop and its WebSocket sessions.
@@ -13,7 +14,15 @@
 // - `types`: the engine's and the protocol's JSON shapes.
 // - `openfeature` (entry `@vexil/sdk/openfeature`): the OpenFeature web provider.
 
-export { init, initFromModule, type WasmSource, VexilContext, VexilSnapshot } from "./wasm.js";
+export {
+  init,
+  initFromModule,
+  isRegexLoaded,
+  loadRegex,
+  type WasmSource,
+  VexilContext,
+  VexilSnapshot,
+} from "./wasm.js";
 export { VexilClient, type ClientOptions, type Ctx } from "./client.js";
 export { isVexilError, PreparedContext, type VexilError } from "./engine.js";
 export type { Details } from "./details.js";

@@ -1,6 +1,8 @@
-// Loading the WebAssembly engine once per process or page.
+// Loading the WebAssembly engine once per process or page, and the regex
+// module when a snapshot needs it.
 
-import initWasm, { initSync, VexilContext, VexilSnapshot } from "../wasm/vexil_wasm.js";
+import initWasm, { initSync, installRegex, VexilContext, VexilSnapshot } from "../wasm/vexil_wasm.js";
+import initRegexWasm, * as regexModule from "../wasm/vexil_wasm_regex.js";
 
 export { VexilContext, VexilSnapshot };
 
@@ -12,6 +14,8 @@ export type WasmSource = BufferSource | WebAssembly.Module | URL | string | Resp
 
 let loading: Promise<void> | undefined;
 let loaded = false;
+let regexLoading: Promise<void> | undefined;
+let regexLoaded = false;
 
 /**
  * Loads the engine. Call once before creating a client; later calls return
@@ -46,17 +50,61 @@ export function assertLoaded(): void {
   }
 }
 
+/**
+ * Loads the regex module and installs it into the engine: `matches`
+ * clauses need it. The engine module links no regex engine (it would more
+ * than double its size), so until this finishes a flag with a `matches`
+ * clause fails closed: it serves the caller's default with `PARSE_ERROR`.
+ * `VexilClient` calls this by itself when a snapshot has such a clause,
+ * and becomes `READY` after; code that compiles a `VexilSnapshot` itself
+ * awaits it first (or calls `snapshot.recompile()` after). Without
+ * `source`, Node reads `wasm/vexil_wasm_regex_bg.wasm` from this package
+ * and browsers fetch it from beside the package's JavaScript. Later calls
+ * return the first call's promise.
+ */
+export function loadRegex(source?: WasmSource): Promise<void> {
+  regexLoading ??= loadRegexModule(source).then(
+    () => {
+      regexLoaded = true;
+    },
+    (error: unknown) => {
+      regexLoading = undefined;
+      throw error;
+    },
+  );
+  return regexLoading;
+}
+
+/** Whether `loadRegex` finished: `matches` clauses compile. */
+export function isRegexLoaded(): boolean {
+  return regexLoaded;
+}
+
+async function loadRegexModule(source: WasmSource | undefined): Promise<void> {
+  assertLoaded();
+  if (source === undefined && isNode()) {
+    regexModule.initSync({ module: await readPackageFile("../wasm/vexil_wasm_regex_bg.wasm") });
+  } else {
+    await initRegexWasm(source === undefined ? undefined : { module_or_path: source });
+  }
+  installRegex(regexModule);
+}
+
 async function load(source: WasmSource | undefined): Promise<void> {
   if (source === undefined && isNode()) {
-    // A computed specifier: bundlers for browsers leave it alone, and the
-    // package needs no Node type definitions.
-    const specifier = "node:fs/promises";
-    const fs = (await import(specifier)) as NodeFs;
-    const bytes = await fs.readFile(new URL("../wasm/vexil_wasm_bg.wasm", import.meta.url));
-    initSync({ module: bytes });
+    initSync({ module: await readPackageFile("../wasm/vexil_wasm_bg.wasm") });
     return;
   }
   await initWasm(source === undefined ? undefined : { module_or_path: source });
+}
+
+/** A file of this package, read with Node's `fs`. */
+async function readPackageFile(path: string): Promise<Uint8Array> {
+  // A computed specifier: bundlers for browsers leave it alone, and the
+  // package needs no Node type definitions.
+  const specifier = "node:fs/promises";
+  const fs = (await import(specifier)) as NodeFs;
+  return fs.readFile(new URL(path, import.meta.url));
 }
 
 interface NodeFs {

@@ -1,7 +1,8 @@
 // The "who gets what" preview's engine: Vexil's evaluation engine compiled to
 // WebAssembly (`@vexil/sdk`, built from `sdk-wasm`), the same code every SDK
 // runs. Loaded on first use, in its own chunk, so pages without a preview
-// never download it.
+// never download it; its regex module only once a previewed flag or segment
+// has a `matches` clause.
 
 import type { Context, EvaluationResult } from './types';
 
@@ -40,8 +41,14 @@ export async function evaluateLocally(
   flag: string,
   context: Context,
 ): Promise<LocalEvaluation> {
-  const { VexilSnapshot } = await sdk();
-  const snapshot = new VexilSnapshot(snapshotJson);
+  const { VexilSnapshot, loadRegex } = await sdk();
+  let snapshot = new VexilSnapshot(snapshotJson);
+  if (snapshot.usesRegex) {
+    // `matches` clauses need the engine's regex module, fetched on first use.
+    snapshot.free();
+    await loadRegex();
+    snapshot = new VexilSnapshot(snapshotJson);
+  }
   try {
     const result = JSON.parse(snapshot.evaluate(flag, JSON.stringify(context))) as EvaluationResult;
     return { result, version: snapshot.version };
