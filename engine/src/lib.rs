@@ -25,9 +25,8 @@
 //!   per evaluation.
 //! - `version`: SemVer parsing and precedence without allocating.
 //! - `pattern`: `matches` patterns. With the `regex` feature (native
-//!   builds): dense DFAs (`pattern::dfa`) with the regex crate as fallback
-//!   (`pattern::native`). Without it (the WASM module): a [`RegexHost`]
-//!   the embedder installs (`pattern::host`).
+//!   builds): `vexil_proto::pattern::Pattern`. Without it (the WASM engine
+//!   module): a [`RegexHost`] the embedder installs (`pattern::host`).
 //! - `shared`: what one compile shares across flags: patterns, the
 //!   attribute cache slots and the clause memo slots.
 //! - `changes`: [`changed_flags`], which flags may evaluate differently

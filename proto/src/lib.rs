@@ -24,6 +24,9 @@
 //!   default), as `operand::compile_regex` does: only the WASM engine,
 //!   whose patterns compile in a module of their own, goes without.
 //! - `keys`: key syntax shared by flags, segments, projects, environments.
+//! - `pattern` (`regex` feature): how a `matches` pattern matches, a dense
+//!   DFA for small patterns (`pattern::dfa`) with the regex crate behind it;
+//!   shared by the engine and the WASM regex module.
 //! - `operand`: parsing of typed operands (dates, semvers, regexes), shared by
 //!   validation and the engine so both accept exactly the same values.
 
@@ -36,6 +39,8 @@ pub mod flag;
 pub mod keys;
 pub mod limits;
 pub mod operand;
+#[cfg(feature = "regex")]
+pub mod pattern;
 pub mod project;
 pub mod segment;
 pub mod snapshot;

@@ -45,4 +45,4 @@ pub use bindings::{VexilContext, VexilSnapshot};
 pub use evaluate::{
     WasmError, apply_patch, compile_snapshot, evaluate_all_json, evaluate_json, parse_snapshot,
 };
-pub use regex::{RegexModule, install_regex};
+pub use regex::{RegexModule, engine_memory, install_regex};

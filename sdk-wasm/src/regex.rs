@@ -10,9 +10,13 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The regex module's exports: `compile(pattern)` (a handle; throws an
-    /// `Error` whose message says why a pattern does not compile),
-    /// `isMatch(handle, haystack)` and `release(handle)`.
+    /// What `installRegex` is given: `compile(pattern)` (a handle; throws
+    /// an `Error` whose message says why a pattern does not compile),
+    /// `isMatch(handle, address, len)` and `release(handle)`. `isMatch`
+    /// gets the haystack as the address and length of its UTF-8 bytes in
+    /// this module's memory (`engineMemory()`), so JavaScript copies bytes
+    /// into the regex module and decodes nothing. The JS package's
+    /// `loadRegex` builds it from the regex module's exports.
     #[derive(Debug, Clone)]
     pub type RegexModule;
 
@@ -20,10 +24,16 @@ extern "C" {
     fn compile_pattern(this: &RegexModule, pattern: &str) -> Result<u32, JsValue>;
 
     #[wasm_bindgen(method, js_name = isMatch)]
-    fn is_match(this: &RegexModule, handle: u32, haystack: &str) -> bool;
+    fn is_match(this: &RegexModule, handle: u32, address: u32, len: u32) -> bool;
 
     #[wasm_bindgen(method)]
     fn release(this: &RegexModule, handle: u32);
+}
+
+/// This module's `WebAssembly.Memory`, where `isMatch` addresses point.
+#[wasm_bindgen(js_name = engineMemory)]
+pub fn engine_memory() -> JsValue {
+    wasm_bindgen::memory()
 }
 
 thread_local! {
@@ -60,9 +70,16 @@ fn compile(pattern: &str) -> Result<u32, String> {
 }
 
 fn is_match(handle: u32, haystack: &str) -> bool {
+    // Addresses are 32-bit in wasm32, the only target that installs this.
+    let (Ok(address), Ok(len)) = (
+        u32::try_from(haystack.as_ptr() as usize),
+        u32::try_from(haystack.len()),
+    ) else {
+        return false;
+    };
     MODULE.with(|cell| {
         cell.get()
-            .is_some_and(|module| module.is_match(handle, haystack))
+            .is_some_and(|module| module.is_match(handle, address, len))
     })
 }
 

@@ -1,11 +1,11 @@
 //! The WASM engine and its JavaScript package: build the two modules (the
 //! engine, and the regex module clients load only for snapshots with
-//! `matches` clauses) for `wasm32-unknown-unknown` with the size-tuned
-//! `wasm-release` profile, generate the wasm-bindgen packages (`nodejs` and
-//! `web`), and lay the web ones into `sdk-wasm/js/wasm/` for the TypeScript
-//! client. No `wasm-opt`:
-//! it made the module smaller raw but larger gzipped (docs/performance.md). `cargo xtask wasm` runs these; `cargo xtask ci` runs them as
-//! steps, then the package's tests.
+//! `matches` clauses) for `wasm32-unknown-unknown` with the `wasm-release`
+//! profile (LTO, `opt-level = 3`), generate the wasm-bindgen packages
+//! (`nodejs` and `web`), and lay the web ones into `sdk-wasm/js/wasm/` for
+//! the TypeScript client. No `wasm-opt`: it made the module smaller raw but
+//! larger gzipped (docs/performance.md). `cargo xtask wasm` runs these;
+//! `cargo xtask ci` runs them as steps, then the package's tests.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,11 +39,17 @@ pub fn js_package() -> Result<()> {
     run(command("npm").args(["run", "build"]).current_dir(js_dir()))
 }
 
+/// The two modules: crate, and the file name rustc writes.
+const MODULES: [(&str, &str); 2] = [
+    (WASM_CRATE, "vexil_wasm"),
+    (REGEX_CRATE, "vexil_wasm_regex"),
+];
+
 /// Builds both modules, one `cargo build` each: built together, the regex
 /// module's features would unify into the engine's and link a regex engine
 /// into it.
 pub fn build_module() -> Result<()> {
-    for krate in [WASM_CRATE, REGEX_CRATE] {
+    for (krate, _) in MODULES {
         run(cargo().args([
             "build",
             "-p",
@@ -102,7 +108,7 @@ pub fn ensure_wasm_bindgen_cli() -> Result<PathBuf> {
 /// (`require`, the smoke test) and once for the web (ES modules; the JS
 /// package and the UI).
 pub fn generate_packages(wasm_bindgen: &Path) -> Result<()> {
-    for name in ["vexil_wasm", "vexil_wasm_regex"] {
+    for (_, name) in MODULES {
         let module = target_dir()
             .join(WASM_TARGET)
             .join(WASM_PROFILE)

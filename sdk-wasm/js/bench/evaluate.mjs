@@ -21,7 +21,7 @@
 
 import { readFileSync } from "node:fs";
 
-import { init, VexilClient, VexilContext, VexilSnapshot } from "../dist/index.js";
+import { init, loadRegex, VexilClient, VexilContext, VexilSnapshot } from "../dist/index.js";
 
 const BATCHES = 7;
 const BATCH_MS = 200;
@@ -53,7 +53,9 @@ function format(ns) {
 }
 
 const data = JSON.parse(readFileSync(process.argv[2] ?? "/tmp/bench-data.json", "utf8"));
+// The five-rule flag has `matches` clauses: the regex module compiles them.
 await init();
+await loadRegex();
 const shapes = new VexilSnapshot(JSON.stringify(data.shapes));
 const mix = new VexilSnapshot(JSON.stringify(data.mix));
 const client = new VexilClient({ offline: true, bootstrap: JSON.stringify(data.shapes) });

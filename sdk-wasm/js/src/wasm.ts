@@ -1,7 +1,7 @@
 // Loading the WebAssembly engine once per process or page, and the regex
 // module when a snapshot needs it.
 
-import initWasm, { initSync, installRegex, VexilContext, VexilSnapshot } from "../wasm/vexil_wasm.js";
+import initWasm, { engineMemory, initSync, installRegex, VexilContext, VexilSnapshot } from "../wasm/vexil_wasm.js";
 import initRegexWasm, * as regexModule from "../wasm/vexil_wasm_regex.js";
 
 export { VexilContext, VexilSnapshot };
@@ -87,7 +87,46 @@ async function loadRegexModule(source: WasmSource | undefined): Promise<void> {
   } else {
     await initRegexWasm(source === undefined ? undefined : { module_or_path: source });
   }
-  installRegex(regexModule);
+  installRegex(regexHost());
+}
+
+/**
+ * What the engine calls for a `matches` clause. The haystack comes as the
+ * address and length of its UTF-8 bytes in the engine's memory; they are
+ * copied into the regex module's input buffer, byte by byte when short
+ * (no allocation), and searched there: nothing is decoded to a string.
+ */
+function regexHost(): {
+  compile(pattern: string): number;
+  isMatch(handle: number, address: number, len: number): boolean;
+  release(handle: number): void;
+} {
+  const from = engineMemory() as WebAssembly.Memory;
+  const to = regexModule.regexMemory() as WebAssembly.Memory;
+  let fromBytes = new Uint8Array(from.buffer);
+  let toBytes = new Uint8Array(to.buffer);
+  let input = 0;
+  let room = 0;
+  return {
+    compile: (pattern) => regexModule.compile(pattern),
+    release: (handle) => regexModule.release(handle),
+    isMatch(handle, address, len) {
+      if (len > room) {
+        input = regexModule.input(len);
+        room = len;
+      }
+      // A memory that grew detached its old buffer, and views of it are
+      // empty (reading `memory.buffer` on every call is slower).
+      if (fromBytes.byteLength === 0) fromBytes = new Uint8Array(from.buffer);
+      if (toBytes.byteLength === 0) toBytes = new Uint8Array(to.buffer);
+      if (len <= 64) {
+        for (let i = 0; i < len; i++) toBytes[input + i] = fromBytes[address + i]!;
+      } else {
+        toBytes.set(fromBytes.subarray(address, address + len), input);
+      }
+      return regexModule.isMatchInput(handle, len);
+    },
+  };
 }
 
 async function load(source: WasmSource | undefined): Promise<void> {

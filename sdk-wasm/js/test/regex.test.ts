@@ -101,6 +101,12 @@ test("an offline bootstrap with matches clauses is READY once the module is in",
   assert.equal(await client.ready(), "READY");
   assert.equal(client.boolValue("greek", greek, false), true);
   assert.equal(client.boolValue("greek", staff, true), false);
+  // Past 64 bytes the haystack is copied in one block rather than byte by byte.
+  const long = { key: "x", attributes: { email: `${"ε".repeat(40)}@example.gr` } };
+  assert.equal(client.boolValue("greek", long, false), true);
+  assert.equal(client.boolValue("greek", client.prepare(long), false), true);
+  const longLatin = { key: "y", attributes: { email: `${"e".repeat(80)}ε@example.gr` } };
+  assert.equal(client.boolValue("greek", longLatin, true), false);
 });
 
 test("a snapshot compiled by hand fails closed until it is compiled again", async () => {

@@ -6,16 +6,20 @@
 //! (`installRegex`); the engine then compiles and searches every pattern
 //! through it.
 //!
-//! Patterns compile with `vexil_proto::operand::compile_regex`, exactly as
-//! on the server and in the native SDKs: the same crate, limits and error
-//! messages, so the two builds match the same strings.
+//! Patterns compile into `vexil_proto::pattern::Pattern`, exactly
+//! as on the server and in the native SDKs: the same crate, limits, error
+//! messages and dense-DFA fast path, so the two builds match the same
+//! strings. Haystacks arrive as UTF-8 bytes copied straight from the
+//! engine module's memory into this one's (no decoding to a JavaScript
+//! string and back, no allocation per search).
 //!
 //! # Layout
 //! - `patterns`: the compiled patterns, by handle, and the three calls the
 //!   engine's `RegexHost` makes ([`compile`], [`is_match`], [`release`]).
 //!   Plain Rust, tested natively; vexil-wasm's WASM tests install them
 //!   in-process.
-//! - `bindings`: the same three calls exported to JavaScript.
+//! - `bindings`: `compile` and `release` exported to JavaScript, and the
+//!   copy-in search (`regexMemory`, `input`, `isMatchInput`).
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 

@@ -4,12 +4,11 @@
 
 use std::cell::RefCell;
 
-use regex::Regex;
-use vexil_proto::operand::compile_regex;
+use vexil_proto::pattern::Pattern;
 
 #[derive(Default)]
 struct Patterns {
-    slots: Vec<Option<Regex>>,
+    slots: Vec<Option<Pattern>>,
     free: Vec<u32>,
 }
 
@@ -18,9 +17,9 @@ thread_local! {
 }
 
 /// Compiles a pattern and returns its handle, or why it does not compile
-/// (`compile_regex`'s message).
+/// (`proto::operand::compile_regex`'s message).
 pub fn compile(pattern: &str) -> Result<u32, String> {
-    let regex = compile_regex(pattern)?;
+    let regex = Pattern::new(pattern)?;
     PATTERNS.with_borrow_mut(|patterns| match patterns.free.pop() {
         Some(handle) => {
             patterns.slots[handle as usize] = Some(regex);
@@ -61,6 +60,8 @@ pub fn release(handle: u32) {
 
 #[cfg(test)]
 mod tests {
+    use vexil_proto::operand::compile_regex;
+
     use super::*;
 
     #[test]

@@ -1,6 +1,8 @@
-//! `matches` patterns in builds with a regex engine (the `regex` feature):
-//! a fully compiled DFA when the pattern is small enough, with the `regex`
-//! crate behind it for everything else.
+//! How a `matches` pattern matches (the `regex` feature): a fully compiled
+//! DFA when the pattern is small enough, with the `regex` crate behind it
+//! for everything else. The engine evaluates with it natively; the WASM
+//! regex module (`vexil-wasm-regex`) runs the same code for the WASM
+//! engine, which links no regex engine itself.
 //!
 //! A dense DFA searches with no per-search cache and no pool, so the
 //! patterns flags actually use (`@example\.(com|org)$`, `^beta-[0-9]+$`)
@@ -8,57 +10,53 @@
 //! thread. Patterns whose DFA would be too large, and searches the DFA gives
 //! up on (a Unicode word boundary next to a non-ASCII byte), go to the
 //! `regex` crate, which accepts exactly the same syntax and semantics.
-//! WASM builds of this path (the regex module) use the `regex` crate alone.
+
+mod dfa;
 
 use regex::Regex;
-use vexil_proto::operand::compile_regex;
 
-#[cfg(not(target_arch = "wasm32"))]
-use super::dfa::Scan;
+use crate::operand::compile_regex;
+use dfa::Scan;
 
+/// A compiled `matches` pattern. Compiles within [`compile_regex`]'s
+/// limits, so it accepts exactly what validation accepts.
 #[derive(Debug)]
-pub(crate) struct Pattern {
-    /// Native builds only: WASM does without the DFA builder and searches
-    /// with the `regex` crate alone (same matches, a smaller module;
-    /// docs/decisions.md).
-    #[cfg(not(target_arch = "wasm32"))]
+pub struct Pattern {
     dfa: Option<Scan>,
     regex: Regex,
 }
 
 impl Pattern {
-    /// Compiles a pattern within `proto::operand`'s limits, so the engine
-    /// accepts exactly what validation accepts.
-    pub(crate) fn new(pattern: &str) -> Result<Self, String> {
+    /// Compiles a pattern, or says why it does not compile
+    /// ([`compile_regex`]'s message).
+    pub fn new(pattern: &str) -> Result<Self, String> {
         let regex = compile_regex(pattern)?;
         Ok(Pattern {
-            #[cfg(not(target_arch = "wasm32"))]
             dfa: Scan::new(pattern),
             regex,
         })
     }
 
     /// Whether the pattern matches anywhere in `haystack`.
-    pub(crate) fn is_match(&self, haystack: &str) -> bool {
-        #[cfg(not(target_arch = "wasm32"))]
+    pub fn is_match(&self, haystack: &str) -> bool {
         if let Some(found) = self.dfa.as_ref().and_then(|scan| scan.is_match(haystack)) {
             return found;
         }
         self.regex.is_match(haystack)
     }
 
-    #[cfg(all(test, not(target_arch = "wasm32")))]
+    #[cfg(test)]
     fn has_dfa(&self) -> bool {
         self.dfa.is_some()
     }
 
-    #[cfg(all(test, not(target_arch = "wasm32")))]
+    #[cfg(test)]
     fn scans_backwards(&self) -> bool {
         self.dfa.as_ref().is_some_and(Scan::scans_backwards)
     }
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 

@@ -1,4 +1,4 @@
-//! The DFA path of `matches` patterns (native builds): a dense DFA of the
+//! The DFA path of `matches` patterns: a dense DFA of the
 //! whole pattern, built once, searched with no per-search cache or pool.
 
 use regex_automata::Anchored;
