@@ -13,7 +13,7 @@
 //!   feature, WASM build and tests, the JS package's build and tests, UI) and
 //!   their timing summary.
 //! - `run`: `cargo xtask run`, building and starting the server locally.
-//! - `wasm`: the WASM module (size-tuned profile, wasm-bindgen) and the JS
+//! - `wasm`: the WASM modules (engine and regex; wasm-bindgen) and the JS
 //!   package's copy of it; its size.
 //! - `tools`: finding the repository, cargo and installed tools; running a
 //!   command and reporting what failed; reading versions from `Cargo.lock`.
