@@ -14,7 +14,7 @@
 //!   their timing summary.
 //! - `run`: `cargo xtask run`, building and starting the server locally.
 //! - `wasm`: the WASM modules (engine and regex; wasm-bindgen) and the JS
-//!   package's copy of it; its size.
+//!   package's copy of them; their sizes.
 //! - `tools`: finding the repository, cargo and installed tools; running a
 //!   command and reporting what failed; reading versions from `Cargo.lock`.
 
