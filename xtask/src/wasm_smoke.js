@@ -15,25 +15,26 @@ const regexHost = {
   },
 };
 
-const snapshot = new VexilSnapshot(JSON.stringify({
-  environment: "production",
-  version: 7,
-  flags: [{
-    key: "new-checkout",
-    kind: "boolean",
-    variants: [{ key: "on", value: true }, { key: "off", value: false }],
-    config: {
-      enabled: true,
-      off_variant: "off",
-      rules: [{
-        id: "beta",
-        clauses: [{ attribute: "beta", op: "in", values: [true] }],
-        serve: { variant: "on" },
-      }],
-      default_serve: { variant: "off" },
-    },
-  }],
-}));
+/** A snapshot of one boolean flag, on for contexts its one rule matches. */
+function oneRule(version, key, ruleId, clause) {
+  return new VexilSnapshot(JSON.stringify({
+    environment: "production",
+    version,
+    flags: [{
+      key,
+      kind: "boolean",
+      variants: [{ key: "on", value: true }, { key: "off", value: false }],
+      config: {
+        enabled: true,
+        off_variant: "off",
+        rules: [{ id: ruleId, clauses: [clause], serve: { variant: "on" } }],
+        default_serve: { variant: "off" },
+      },
+    }],
+  }));
+}
+
+const snapshot = oneRule(7, "new-checkout", "beta", { attribute: "beta", op: "in", values: [true] });
 assert.strictEqual(snapshot.version, 7);
 assert.strictEqual(snapshot.environment, "production");
 
@@ -51,25 +52,7 @@ assert.strictEqual(JSON.parse(snapshot.evaluateAll(JSON.stringify({ key: "u1" })
 assert.throws(() => new VexilSnapshot("{not json"), /snapshot/);
 
 // `matches` fails closed until the regex module is installed, then matches.
-const emails = new VexilSnapshot(JSON.stringify({
-  environment: "production",
-  version: 1,
-  flags: [{
-    key: "staff",
-    kind: "boolean",
-    variants: [{ key: "on", value: true }, { key: "off", value: false }],
-    config: {
-      enabled: true,
-      off_variant: "off",
-      rules: [{
-        id: "staff",
-        clauses: [{ attribute: "email", op: "matches", values: ["@example\\.com$"] }],
-        serve: { variant: "on" },
-      }],
-      default_serve: { variant: "off" },
-    },
-  }],
-}));
+const emails = oneRule(1, "staff", "staff", { attribute: "email", op: "matches", values: ["@example\\.com$"] });
 const staff = JSON.stringify({ key: "u1", attributes: { email: "ann@example.com" } });
 assert.strictEqual(emails.usesRegex, true);
 assert.deepStrictEqual(JSON.parse(emails.evaluate("staff", staff)).error_code, "PARSE_ERROR");

@@ -34,26 +34,9 @@ afterEach(async () => {
 
 /** A boolean flag on for contexts whose `email` matches `pattern`. */
 function emailFlag(key: string, pattern: string): object {
-  return {
-    key,
-    kind: "boolean",
-    variants: [
-      { key: "on", value: true },
-      { key: "off", value: false },
-    ],
-    config: {
-      enabled: true,
-      off_variant: "off",
-      rules: [
-        {
-          id: "by-email",
-          clauses: [{ attribute: "email", op: "matches", values: [pattern] }],
-          serve: { variant: "on" },
-        },
-      ],
-      default_serve: { variant: "off" },
-    },
-  };
+  const flag = booleanFlag(key, false) as { config: object };
+  const rule = { id: "by-email", clauses: [{ attribute: "email", op: "matches", values: [pattern] }], serve: { variant: "on" } };
+  return { ...flag, config: { ...flag.config, rules: [rule] } };
 }
 
 const staff = { key: "ann", attributes: { email: "ann@example.com" } };
