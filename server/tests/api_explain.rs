@@ -199,6 +199,22 @@ async fn people_read_an_environments_snapshot_as_sdks_get_it() {
         assert_eq!(response.headers()["etag"].to_str().unwrap(), etag);
         assert_eq!(json(response).await, (200, expected.clone()));
     }
+    // Revalidation, as `/api/v1/snapshot` answers it: 304 while current.
+    let current = server
+        .request(Method::GET, &path, Some(&viewer))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(current.status(), 304);
+    assert_eq!(current.headers()["etag"].to_str().unwrap(), etag);
+    let stale = server
+        .request(Method::GET, &path, Some(&viewer))
+        .header("if-none-match", "\"0\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(stale).await, (200, expected.clone()));
 
     let get = |bearer: Option<&str>, path: &str| {
         let request = server.request(Method::GET, path, bearer);

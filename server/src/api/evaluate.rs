@@ -23,7 +23,7 @@ use vexil_proto::{Context, EvaluationResult};
 use super::error::{ApiError, ErrorBody};
 use super::json::Json;
 use crate::auth::{AuthState, SdkKey};
-use crate::snapshots::SnapshotCache;
+use crate::snapshots::{CachedSnapshot, SnapshotCache};
 
 /// This module's part of the OpenAPI document.
 #[derive(Debug, OpenApi)]
@@ -196,8 +196,14 @@ async fn snapshot(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let snapshot = snapshots.get(key.project(), key.environment()).await?;
+    Ok(snapshot_response(&snapshot, &headers))
+}
+
+/// A snapshot's JSON with its version as the `ETag`, or `304` when
+/// `If-None-Match` names that version; never cached without revalidation.
+pub(crate) fn snapshot_response(snapshot: &CachedSnapshot, headers: &HeaderMap) -> Response {
     let etag = format!("\"{}\"", snapshot.version());
-    let mut response = if none_match(&headers, &etag) {
+    let mut response = if none_match(headers, &etag) {
         let body = snapshot.json().clone();
         ([(CONTENT_TYPE, "application/json")], body).into_response()
     } else {
@@ -208,7 +214,7 @@ async fn snapshot(
         out.insert(ETAG, value);
     }
     out.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    response
 }
 
 /// Whether `If-None-Match` lets the request through: absent, or naming no

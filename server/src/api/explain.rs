@@ -15,10 +15,10 @@
 
 use axum::Router;
 use axum::extract::{FromRef, FromRequestParts, Path, State};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, ETAG};
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
@@ -26,7 +26,7 @@ use vexil_engine::Explanation;
 use vexil_proto::Context;
 
 use super::error::{ApiError, ErrorBody};
-use super::evaluate::ContextSchema;
+use super::evaluate::{ContextSchema, snapshot_response};
 use super::json::Json;
 use crate::auth::{AuthState, ClaimKind, SdkKey};
 use crate::snapshots::SnapshotCache;
@@ -66,11 +66,15 @@ where
     params(
         ("project" = String, Path, description = "Project key"),
         ("environment" = String, Path, description = "Environment key"),
+        ("If-None-Match" = Option<String>, Header,
+            description = "The `ETag` of the snapshot the client has (`\"42\"`); `304` if still current"),
     ),
     security(("user" = []), ("sdk_key" = [])),
     responses(
         (status = 200, description = "`{environment, version, flags, segments}`", body = Object,
             headers(("ETag" = String, description = "The version, quoted: `\"42\"`"))),
+        (status = 304, description = "The client's snapshot is current",
+            headers(("ETag" = String, description = "The version, quoted"))),
         (status = 401, description = "No credentials, or invalid, expired or revoked ones", body = ErrorBody),
         (status = 403, description = "An SDK key of another environment", body = ErrorBody),
         (status = 404, description = "No such project or environment", body = ErrorBody),
@@ -81,24 +85,13 @@ async fn environment_snapshot(
     reader: Reader,
     State(snapshots): State<SnapshotCache>,
     Path((project, environment)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Reader::Sdk(key) = &reader {
         key.require_environment(&project, &environment)?;
     }
     let snapshot = snapshots.get(&project, &environment).await?;
-    let etag = format!("\"{}\"", snapshot.version());
-    let mut response = (
-        [(CONTENT_TYPE, "application/json")],
-        snapshot.json().clone(),
-    )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        response.headers_mut().insert(ETAG, value);
-    }
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    Ok(snapshot_response(&snapshot, &headers))
 }
 
 /// The context to explain the flag for.
