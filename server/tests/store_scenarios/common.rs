@@ -9,8 +9,8 @@ use vexil_proto::{
     Serve, Variant,
 };
 use vexil_server::store::{
-    Change, ChangeFilter, FlagRecord, Page, Role, SegmentRecord, Store, StoreError, StoreResult,
-    UserRecord, WriteMeta,
+    Change, ChangeAction, ChangeFilter, FlagRecord, Page, ResourceKind, Role, SegmentRecord, Store,
+    StoreError, StoreResult, UserRecord, WriteMeta,
 };
 
 /// A fixed instant plus `secs` seconds: whole seconds, so every backend
@@ -203,6 +203,27 @@ pub fn bumped(before: &[(String, u64)], bumped: &[&str]) -> Vec<(String, u64)> {
 }
 
 /// Every change of `project` (or of accounts and tokens), newest first.
+/// What a change says: resource, key, environment, action, actor, reason.
+pub fn summary(
+    change: &Change,
+) -> (
+    ResourceKind,
+    &str,
+    Option<&str>,
+    ChangeAction,
+    &str,
+    Option<&str>,
+) {
+    (
+        change.resource,
+        change.key.as_str(),
+        change.environment.as_deref(),
+        change.action,
+        change.actor.as_str(),
+        change.reason.as_deref(),
+    )
+}
+
 pub async fn all_changes(store: &dyn Store, project: Option<&str>) -> Vec<Change> {
     let filter = ChangeFilter {
         page: Page {

@@ -265,15 +265,7 @@ pub async fn rollout_plan_put_writes_the_exposure_in_one_change(store: Arc<dyn S
     assert_eq!(log.len() as u64, changes + 1);
     let change = &log[0];
     assert_eq!(
-        (
-            change.resource,
-            change.key.as_str(),
-            change.environment.as_deref(),
-            change.action,
-            change.actor.as_str(),
-            change.reason.as_deref(),
-            change.at,
-        ),
+        summary(change),
         (
             ResourceKind::FlagConfig,
             "checkout",
@@ -281,9 +273,9 @@ pub async fn rollout_plan_put_writes_the_exposure_in_one_change(store: Arc<dyn S
             ChangeAction::Updated,
             "user:ann",
             Some("ramp checkout"),
-            at(10),
         )
     );
+    assert_eq!(change.at, at(10));
     let production = after.iter().find(|(e, _)| e == "production").unwrap();
     assert_eq!(
         change.versions,
@@ -573,14 +565,7 @@ pub async fn rollout_moves_write_the_config_or_the_plan(store: Arc<dyn Store>) {
     assert_eq!(log.len() as u64, changes + 2);
     let change = &log[0];
     assert_eq!(
-        (
-            change.resource,
-            change.key.as_str(),
-            change.environment.as_deref(),
-            change.action,
-            change.actor.as_str(),
-            change.reason.as_deref(),
-        ),
+        summary(change),
         (
             ResourceKind::RolloutPlan,
             "checkout",
@@ -688,14 +673,7 @@ pub async fn rollout_plans_are_deleted_and_go_with_their_flag(store: Arc<dyn Sto
     assert_eq!(log.len() as u64, changes + 1);
     let change = &log[0];
     assert_eq!(
-        (
-            change.resource,
-            change.key.as_str(),
-            change.environment.as_deref(),
-            change.action,
-            change.actor.as_str(),
-            change.reason.as_deref(),
-        ),
+        summary(change),
         (
             ResourceKind::RolloutPlan,
             "checkout",
