@@ -198,6 +198,22 @@ pub(crate) async fn checkout_with_a_rule(store: &dyn Store) -> FlagConfig {
         .unwrap()
 }
 
+/// [`checkout_with_a_rule`], with the regional plan started on it in
+/// production (plan version 1, stage 1 of eu-west-1 at 0 %).
+pub(crate) async fn checkout_with_a_running_plan(store: &dyn Store) -> FlagConfig {
+    let people = checkout_with_a_rule(store).await;
+    put(
+        store,
+        ("checkout", "production"),
+        &regional(),
+        &running(0, 0, 10),
+        &meta("u", 10),
+    )
+    .await
+    .unwrap();
+    people
+}
+
 /// Everything a refused or conflicting write must leave as it was: every
 /// plan, the configs of `checkout` and `other`, the change count and the
 /// environment versions.
@@ -486,16 +502,7 @@ pub async fn rollout_plans_are_read_in_key_order(store: Arc<dyn Store>) {
 }
 
 pub async fn rollout_moves_write_the_config_or_the_plan(store: Arc<dyn Store>) {
-    let people = checkout_with_a_rule(&*store).await;
-    put(
-        &*store,
-        ("checkout", "production"),
-        &regional(),
-        &running(0, 0, 10),
-        &meta("u", 10),
-    )
-    .await
-    .unwrap();
+    let people = checkout_with_a_running_plan(&*store).await;
 
     // A stage with exposure: a change of the config, one version.
     let before = versions(&*store, "default").await;

@@ -57,17 +57,8 @@ async fn trip(store: &dyn Store, id: &str, flag: &str, environment: &str, secs: 
 }
 
 pub async fn rollout_raises_are_refused_while_a_switch_is_tripped(store: Arc<dyn Store>) {
-    checkout_with_a_rule(&*store).await;
+    checkout_with_a_running_plan(&*store).await;
     add_flag(&*store, "default", "other", 4).await;
-    put(
-        &*store,
-        ("checkout", "production"),
-        &regional(),
-        &running(0, 0, 10),
-        &meta("u", 10),
-    )
-    .await
-    .unwrap();
     // Tripped switches on the flag elsewhere, or on another flag here.
     trip(&*store, "ks-dev", "checkout", "development", 11).await;
     trip(&*store, "ks-other", "other", "production", 12).await;
@@ -106,16 +97,7 @@ pub async fn rollout_raises_are_refused_while_a_switch_is_tripped(store: Arc<dyn
 /// exactly one commits, the other is a `Conflict`, and the log and the
 /// environment version move by exactly one.
 async fn race(a: &dyn Store, b: &dyn Store) {
-    checkout_with_a_rule(a).await;
-    put(
-        a,
-        ("checkout", "production"),
-        &regional(),
-        &running(0, 0, 10),
-        &meta("u", 10),
-    )
-    .await
-    .unwrap();
+    checkout_with_a_running_plan(a).await;
     for round in 0..RACES {
         let version = round + 1;
         let expose = round % 2 == 0;
@@ -181,16 +163,7 @@ pub async fn rollout_moves_race_to_commit_once_across_stores(a: Arc<dyn Store>, 
 /// commits first and the raise is refused. Never both: a trip cannot slip
 /// in between the raise's check and its commit.
 pub async fn rollout_raise_and_trip_race_one_wins(store: Arc<dyn Store>) {
-    checkout_with_a_rule(&*store).await;
-    put(
-        &*store,
-        ("checkout", "production"),
-        &regional(),
-        &running(0, 0, 10),
-        &meta("u", 10),
-    )
-    .await
-    .unwrap();
+    checkout_with_a_running_plan(&*store).await;
     let mut plan_version = 1;
     for round in 0..RACES {
         let secs = 100 + round as i64;
