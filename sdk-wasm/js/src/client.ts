@@ -80,20 +80,18 @@ export class VexilClient {
     if (options.bootstrap !== undefined) {
       this.#engine.install(options.bootstrap);
       this.#hasBootstrap = true;
+      if (this.#engine.awaitingRegex) {
+        this.#awaitRegex();
+      }
     }
     if (options.offline === true) {
       if (!this.#hasBootstrap) {
         throw new TypeError("an offline client needs a bootstrap snapshot");
       }
-      if (this.#engine.awaitingRegex) {
-        this.#awaitRegex();
-      } else {
+      if (this.#regexLoading === undefined) {
         this.#state = "READY";
       }
       return;
-    }
-    if (this.#engine.awaitingRegex) {
-      this.#awaitRegex();
     }
     if (options.url === undefined || options.sdkKey === undefined) {
       throw new TypeError("a streaming client needs url and sdkKey");

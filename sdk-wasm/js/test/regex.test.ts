@@ -92,7 +92,7 @@ test("an offline bootstrap with matches clauses is READY once the module is in",
   assert.equal(client.boolValue("greek", longLatin, true), false);
 });
 
-test("a snapshot compiled by hand fails closed until it is compiled again", async () => {
+test("a snapshot compiled by hand once the module is in: matches, and an invalid pattern says why", async () => {
   // Loaded by the tests above; loading again is the same promise.
   await loadRegex();
   const json = JSON.stringify(snapshot(2, [emailFlag("bad", "(unclosed"), emailFlag("staff", "@example\\.com$")]));

@@ -41,15 +41,14 @@ export async function evaluateLocally(
   flag: string,
   context: Context,
 ): Promise<LocalEvaluation> {
-  const { VexilSnapshot, loadRegex } = await sdk();
-  let snapshot = new VexilSnapshot(snapshotJson);
-  if (snapshot.usesRegex) {
-    // `matches` clauses need the engine's regex module, fetched on first use.
-    snapshot.free();
-    await loadRegex();
-    snapshot = new VexilSnapshot(snapshotJson);
-  }
+  const { VexilSnapshot, isRegexLoaded, loadRegex } = await sdk();
+  const snapshot = new VexilSnapshot(snapshotJson);
   try {
+    if (snapshot.usesRegex && !isRegexLoaded()) {
+      // `matches` clauses need the engine's regex module, fetched on first use.
+      await loadRegex();
+      snapshot.recompile();
+    }
     const result = JSON.parse(snapshot.evaluate(flag, JSON.stringify(context))) as EvaluationResult;
     return { result, version: snapshot.version };
   } finally {
